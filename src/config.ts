@@ -1,0 +1,332 @@
+import { createHandler } from './core/handler.js';
+import type {
+  Auth,
+  AuthOptions,
+  ClientAuthMethod,
+  ExposableToken,
+  Logger,
+  ProviderOptions,
+  ResolvedConfig,
+  ResolvedProvider,
+} from './core/types.js';
+import { ConfigError } from './errors.js';
+
+const MIN_SECRET_BYTES = 32;
+const DAY = 86_400;
+const LOCAL_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
+const AUTH_METHODS: readonly ClientAuthMethod[] = ['client_secret_basic', 'client_secret_post', 'none'];
+const TOKEN_KINDS: readonly ExposableToken[] = ['id', 'access', 'refresh'];
+const PROVIDER_NAME = /^[a-z0-9][a-z0-9_-]{0,31}$/;
+
+/**
+ * Validates the options by hand, collecting every problem, and returns the frozen
+ * configuration with one request handler. Throws {@link ConfigError} before any
+ * handler exists when something is wrong (STYLE.md #3).
+ */
+export function createAuth(options: AuthOptions): Auth {
+  return createHandler(resolveConfig(options));
+}
+
+export function resolveConfig(options: AuthOptions): ResolvedConfig {
+  const problems: string[] = [];
+  if (typeof options !== 'object' || options === null) throw new ConfigError(['options must be an object']);
+  const base = checkBaseUrl(options.baseUrl, problems);
+  const secrets = checkSecrets(options.secret, problems);
+  const basePath = checkBasePath(options.basePath ?? '/auth', problems);
+  const providers = checkProviders(options.providers, problems);
+  const exposeTokens = checkExposeTokens(options, problems);
+  const absoluteDuration = checkSeconds('session.absoluteDuration', options.session?.absoluteDuration, 7 * DAY, problems, 60);
+  const idleDuration = checkSeconds('session.idleDuration', options.session?.idleDuration, DAY, problems, 0);
+  const sameSite = checkSameSite(options.cookies?.sameSite, problems);
+  const cookieName = checkCookieName(options.cookies?.name ?? 'oidc', problems);
+  const defaultReturnTo = checkDefaultReturnTo(options.defaultReturnTo ?? '/', problems);
+  checkFunction('onLogin', options.onLogin, problems);
+  checkFunction('onLogout', options.onLogout, problems);
+  const logger = checkLogger(options.logger, problems);
+  const clockTolerance = checkSeconds('clockTolerance', options.clockTolerance, 60, problems, 0);
+  const httpTimeout = checkSeconds('httpTimeout', options.httpTimeout, 10, problems, 1);
+  const baseUrl = base?.href.replace(/\/$/, '') ?? '';
+  const postLogoutRedirectUri = checkPostLogoutRedirectUri(options.postLogoutRedirectUri, baseUrl, basePath, problems);
+  if (problems.length > 0) throw new ConfigError(problems);
+
+  const [defaultProvider] = Object.keys(providers) as [string];
+  return Object.freeze({
+    baseUrl,
+    origin: base!.origin,
+    secure: base!.protocol === 'https:',
+    secrets: Object.freeze(secrets),
+    basePath,
+    providers: Object.freeze(providers),
+    defaultProvider,
+    cookieName,
+    sameSite,
+    absoluteDuration,
+    idleDuration,
+    exposeTokens: Object.freeze(exposeTokens),
+    storeRefreshToken: exposeTokens.includes('refresh'),
+    redirectUri: `${baseUrl}${basePath}/callback`,
+    postLogoutRedirectUri,
+    defaultReturnTo,
+    onLogin: options.onLogin,
+    onLogout: options.onLogout,
+    logger,
+    clockTolerance,
+    httpTimeout,
+  });
+}
+
+function isLocalHost(url: URL): boolean {
+  return LOCAL_HOSTS.has(url.hostname);
+}
+
+function checkBaseUrl(value: unknown, problems: string[]): URL | undefined {
+  if (typeof value !== 'string' || value === '') {
+    problems.push('"baseUrl" must be the public URL of the app, e.g. "https://app.example.com" (or set APP_URL)');
+    return undefined;
+  }
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    problems.push(`"baseUrl" is not a valid URL: ${JSON.stringify(value)}`);
+    return undefined;
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') {
+    problems.push(`"baseUrl" must use https: (got ${url.protocol})`);
+  } else if (url.protocol === 'http:' && !isLocalHost(url)) {
+    problems.push(`"baseUrl" must use https: outside localhost; "${url.origin}" would send session cookies in clear text`);
+  }
+  if (url.search || url.hash || url.username || url.password) {
+    problems.push('"baseUrl" must not have a query, fragment or credentials');
+  }
+  if (url.pathname !== '/') {
+    // Cookies use Path=/ and the __Host- prefix, which cannot be scoped to a sub-path.
+    problems.push('"baseUrl" must be an origin without a path (mount the app at the root of its host)');
+  }
+  return url;
+}
+
+function checkSecrets(value: unknown, problems: string[]): string[] {
+  const list = Array.isArray(value) ? value : typeof value === 'string' ? [value] : [];
+  if (list.length === 0) {
+    problems.push('"secret" is required: one or more strings of at least 32 bytes (set SESSION_SECRET)');
+    return [];
+  }
+  list.forEach((secret, i) => {
+    const label = Array.isArray(value) ? `"secret[${i}]"` : '"secret"';
+    if (typeof secret !== 'string') problems.push(`${label} must be a string`);
+    else if (new TextEncoder().encode(secret).byteLength < MIN_SECRET_BYTES) {
+      problems.push(`${label} must be at least ${MIN_SECRET_BYTES} bytes long; generate one with: openssl rand -base64 32`);
+    }
+  });
+  return list as string[];
+}
+
+function checkBasePath(value: unknown, problems: string[]): string {
+  if (typeof value !== 'string' || !/^\/[A-Za-z0-9._~\-/]*[^/]$/.test(value) || value.includes('//')) {
+    problems.push('"basePath" must be a path like "/auth": a leading slash, no trailing slash');
+    return '/auth';
+  }
+  return value;
+}
+
+function checkProviders(value: unknown, problems: string[]): Record<string, ResolvedProvider> {
+  const out: Record<string, ResolvedProvider> = {};
+  if (typeof value !== 'object' || value === null || Object.keys(value).length === 0) {
+    problems.push('"providers" must name at least one provider, e.g. { default: { issuer, clientId, clientSecret } }');
+    return out;
+  }
+  for (const [name, options] of Object.entries(value as Record<string, ProviderOptions>)) {
+    const provider = checkProvider(name, options, problems);
+    if (provider) out[name] = Object.freeze(provider);
+  }
+  return out;
+}
+
+function checkProvider(name: string, p: ProviderOptions, problems: string[]): ResolvedProvider | undefined {
+  const at = `"providers.${name}`;
+  if (!PROVIDER_NAME.test(name)) {
+    problems.push(`${at}": provider names must be 1-32 characters of a-z, 0-9, "_" or "-", starting with a letter or digit`);
+  }
+  if (typeof p !== 'object' || p === null) {
+    problems.push(`${at}" must be an object with issuer, clientId and clientSecret`);
+    return undefined;
+  }
+  checkIssuer(`${at}.issuer"`, p.issuer, problems);
+  if (typeof p.clientId !== 'string' || p.clientId === '') problems.push(`${at}.clientId" must be a non-empty string`);
+  const method = p.tokenEndpointAuthMethod ?? (p.clientSecret === undefined ? 'none' : 'client_secret_basic');
+  if (!AUTH_METHODS.includes(method)) {
+    problems.push(`${at}.tokenEndpointAuthMethod" must be one of ${AUTH_METHODS.join(', ')}`);
+  }
+  if (method !== 'none' && (typeof p.clientSecret !== 'string' || p.clientSecret === '')) {
+    problems.push(`${at}.clientSecret" must be a non-empty string (or set tokenEndpointAuthMethod: "none" for a public client)`);
+  }
+  const alg = p.idTokenSignedResponseAlg ?? 'RS256';
+  if (typeof alg !== 'string' || alg === '' || alg.toLowerCase() === 'none' || alg.startsWith('HS')) {
+    problems.push(`${at}.idTokenSignedResponseAlg" must be an asymmetric JWS alg such as RS256, PS256 or ES256 ("none" and HS* are refused)`);
+  }
+  const scopes = p.scopes ?? ['openid', 'profile', 'email'];
+  if (!Array.isArray(scopes) || scopes.some((s) => typeof s !== 'string' || !/^[\x21\x23-\x5b\x5d-\x7e]+$/.test(s))) {
+    problems.push(`${at}.scopes" must be an array of scope strings`);
+  }
+  checkStringRecord(`${at}.authorizationParams"`, p.authorizationParams, problems);
+  return {
+    name,
+    issuer: p.issuer,
+    clientId: p.clientId,
+    clientSecret: p.clientSecret,
+    tokenEndpointAuthMethod: method,
+    scopes: Object.freeze(Array.isArray(scopes) ? [...new Set(['openid', ...scopes])] : ['openid']),
+    idTokenSignedResponseAlg: alg,
+    fetchUserInfo: p.fetchUserInfo === true,
+    authorizationParams: Object.freeze({ ...(p.authorizationParams ?? {}) }),
+    federatedLogout: p.federatedLogout !== false,
+    logoutHint: p.logoutHint,
+    uiLocales: p.uiLocales,
+    displayName: p.displayName ?? name,
+  };
+}
+
+function checkIssuer(label: string, value: unknown, problems: string[]): void {
+  if (typeof value !== 'string' || value === '') {
+    problems.push(`${label} is required: the provider's issuer URL, e.g. "https://login.example.com"`);
+    return;
+  }
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    problems.push(`${label} is not a valid URL: ${JSON.stringify(value)}`);
+    return;
+  }
+  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && isLocalHost(url))) {
+    problems.push(`${label} must use https: (http: is allowed only for localhost development providers)`);
+  }
+  if (url.search || url.hash) problems.push(`${label} must not have a query or fragment`);
+}
+
+function checkStringRecord(label: string, value: unknown, problems: string[]): void {
+  if (value === undefined) return;
+  if (typeof value !== 'object' || value === null || Object.values(value).some((v) => typeof v !== 'string')) {
+    problems.push(`${label} must be an object of string values`);
+  }
+}
+
+function checkExposeTokens(options: AuthOptions, problems: string[]): ExposableToken[] {
+  const list = options.exposeTokens ?? [];
+  if (!Array.isArray(list) || list.some((t) => !TOKEN_KINDS.includes(t))) {
+    problems.push(`"exposeTokens" must be an array of ${TOKEN_KINDS.map((t) => `"${t}"`).join(', ')}`);
+    return [];
+  }
+  if (list.includes('refresh') && options.allowRefreshTokenExposure !== true) {
+    problems.push('"exposeTokens" lists "refresh": also set allowRefreshTokenExposure: true to confirm the app may see the long-lived refresh token');
+  }
+  return [...new Set(list)];
+}
+
+function checkSeconds(name: string, value: unknown, fallback: number, problems: string[], min: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min) {
+    problems.push(`"${name}" must be a whole number of seconds, at least ${min}`);
+    return fallback;
+  }
+  return value;
+}
+
+function checkSameSite(value: unknown, problems: string[]): 'Lax' | 'Strict' {
+  if (value === undefined || value === 'lax') return 'Lax';
+  if (value === 'strict') return 'Strict';
+  problems.push('"cookies.sameSite" must be "lax" or "strict" ("none" would send the session on cross-site requests)');
+  return 'Lax';
+}
+
+function checkCookieName(value: unknown, problems: string[]): string {
+  if (typeof value !== 'string' || !/^[A-Za-z0-9_-]{1,32}$/.test(value)) {
+    problems.push('"cookies.name" must be 1-32 characters of A-Z, a-z, 0-9, "_" or "-"');
+    return 'oidc';
+  }
+  return value;
+}
+
+function checkDefaultReturnTo(value: unknown, problems: string[]): string {
+  if (typeof value !== 'string' || !value.startsWith('/') || value.startsWith('//') || value.includes('\\')) {
+    problems.push('"defaultReturnTo" must be a same-origin path such as "/"');
+    return '/';
+  }
+  return value;
+}
+
+function checkFunction(name: string, value: unknown, problems: string[]): void {
+  if (value !== undefined && typeof value !== 'function') problems.push(`"${name}" must be a function`);
+}
+
+function checkLogger(value: unknown, problems: string[]): Logger {
+  if (value === undefined) return consoleLogger;
+  const l = value as Partial<Logger>;
+  if (typeof l !== 'object' || l === null || typeof l.warn !== 'function' || typeof l.error !== 'function') {
+    problems.push('"logger" must have warn(message) and error(message) methods (debug and info are optional)');
+    return consoleLogger;
+  }
+  return l as Logger;
+}
+
+function checkPostLogoutRedirectUri(value: unknown, baseUrl: string, basePath: string, problems: string[]): string {
+  const template = value ?? `{baseUrl}${basePath}/logout/callback`;
+  if (typeof template !== 'string') {
+    problems.push('"postLogoutRedirectUri" must be a string (the "{baseUrl}" template is supported)');
+    return '';
+  }
+  const uri = template.replaceAll('{baseUrl}', baseUrl);
+  if (baseUrl === '') return uri;
+  try {
+    const url = new URL(uri);
+    if (url.protocol !== 'https:' && !(url.protocol === 'http:' && isLocalHost(url))) throw new Error('scheme');
+  } catch {
+    problems.push(`"postLogoutRedirectUri" must be an absolute https URL registered at the provider (got ${JSON.stringify(uri)})`);
+  }
+  return uri;
+}
+
+/** Quiet by default: only warnings and errors, one line each. */
+const consoleLogger: Logger = Object.freeze({
+  warn: (message: string) => console.warn(`oidc-session: ${message}`),
+  error: (message: string) => console.error(`oidc-session: ${message}`),
+});
+
+/**
+ * Builds options from environment variables (DESIGN.md §4): `OIDC_ISSUER`,
+ * `OIDC_CLIENT_ID`, `OIDC_CLIENT_SECRET` for provider `default`;
+ * `OIDC_<NAME>_ISSUER|CLIENT_ID|CLIENT_SECRET` for provider `<name>`; `APP_URL`,
+ * `SESSION_SECRET` (comma-separated, newest first), `EXPOSE_TOKENS` (`id,access`).
+ * The result still goes through `createAuth()`'s validation.
+ */
+export function configFromEnv(env: Record<string, string | undefined>, overrides: Partial<AuthOptions> = {}): AuthOptions {
+  const providers: Record<string, ProviderOptions> = {};
+  for (const [key, issuer] of Object.entries(env)) {
+    const match = /^OIDC_(?:([A-Z0-9_]+)_)?ISSUER$/.exec(key);
+    if (!match || !issuer) continue;
+    const prefix = match[1] ? `OIDC_${match[1]}_` : 'OIDC_';
+    const name = match[1] ? match[1].toLowerCase().replaceAll('_', '-') : 'default';
+    const clientSecret = env[`${prefix}CLIENT_SECRET`];
+    providers[name] = {
+      issuer,
+      clientId: env[`${prefix}CLIENT_ID`] ?? '',
+      ...(clientSecret ? { clientSecret } : {}),
+    };
+  }
+  const expose = (env.EXPOSE_TOKENS ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean) as ExposableToken[];
+  const secrets = (env.SESSION_SECRET ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  return {
+    baseUrl: env.APP_URL ?? '',
+    secret: secrets,
+    providers,
+    exposeTokens: expose,
+    ...overrides,
+  };
+}

@@ -1,0 +1,30 @@
+import type { Context } from './context.js';
+import { timingSafeEqual } from './encoding.js';
+import type { SessionRecord } from './session/cookie-session.js';
+
+/**
+ * Session-bound CSRF token: an HMAC of our session id, so it needs no cookie of its own,
+ * dies with the session, and cannot be computed by another site. Signed-out visitors
+ * share one token per secret (there is nothing of theirs to protect).
+ */
+export async function csrfTokenFor(ctx: Context, record: SessionRecord | null): Promise<string> {
+  return ctx.sealer.mac(`csrf:${record?.id ?? 'anonymous'}`);
+}
+
+export async function checkCsrfToken(ctx: Context, record: SessionRecord | null, token: string | null): Promise<boolean> {
+  if (!token) return false;
+  return timingSafeEqual(token, await csrfTokenFor(ctx, record));
+}
+
+/**
+ * A state-changing request must come from our own pages: when the browser sends
+ * `Origin` it must be ours, and `Sec-Fetch-Site` must be `same-origin` (or `none`,
+ * a user typing or bookmarking). Both headers are absent from old browsers and
+ * non-browser clients; the CSRF token still protects those.
+ */
+export function isSameOriginRequest(ctx: Context, request: Request): boolean {
+  const origin = request.headers.get('origin');
+  if (origin !== null && origin !== ctx.config.origin) return false;
+  const site = request.headers.get('sec-fetch-site');
+  return site === null || site === 'same-origin' || site === 'none';
+}

@@ -1,0 +1,140 @@
+import { readForm } from '../body.js';
+import type { Context } from '../context.js';
+import { checkCsrfToken, csrfTokenFor, isSameOriginRequest } from '../csrf.js';
+import { nowSeconds, randomId } from '../encoding.js';
+import { escapeHtml, htmlPage, link, paragraph, redirect } from '../html.js';
+import { safeReturnTo } from '../return-to.js';
+import { buildEndSessionUrl } from './end-session.js';
+import { endLocalSession } from './local.js';
+
+/** How long the user may spend on the provider's logout pages before the state expires. */
+const LOGOUT_STATE_SECONDS = 600;
+
+interface LogoutState {
+  v: 1;
+  state: string;
+  returnTo: string;
+  exp: number;
+}
+
+/** `GET {basePath}/logout`: a confirmation page with a POST form. No side effect. */
+export async function logoutConfirmation(ctx: Context, request: Request, url: URL): Promise<Response> {
+  const { record } = await ctx.sessions.read(ctx.cookiesOf(request));
+  const csrfToken = await csrfTokenFor(ctx, record);
+  const returnTo = safeReturnTo(url.searchParams.get('returnTo'), ctx.config.origin) ?? '';
+  const provider = record ? ctx.providers.get(record.p) : undefined;
+  const field = (name: string, value: string) => `<input type="hidden" name="${name}" value="${escapeHtml(value)}">`;
+  const form = (federated: boolean, label: string, primary: boolean) =>
+    `<form method="post" action="${escapeHtml(`${ctx.config.basePath}/logout`)}" style="display:inline">` +
+    field('csrfToken', csrfToken) +
+    (returnTo ? field('returnTo', returnTo) : '') +
+    (federated ? '' : field('federated', 'false')) +
+    `<button type="submit"${primary ? ' class="primary"' : ''}>${escapeHtml(label)}</button></form>`;
+  const body = record
+    ? paragraph(`You are signed in${provider ? ` with ${provider.displayName}` : ''}.`) +
+      `<p>${form(true, 'Sign out', true)}${form(false, 'Sign out of this app only', false)}</p>`
+    : paragraph('You are not signed in.') + link('/', 'Continue');
+  return htmlPage({ status: 200, title: 'Sign out?', body });
+}
+
+/**
+ * `POST {basePath}/logout`: checks origin and CSRF token, ends the local session, then
+ * sends the browser to the provider's `end_session_endpoint` (RP-initiated logout) or,
+ * for local logout, straight to the post-logout redirect.
+ *
+ * @see ../../../../shared/specs/rpinitiated.txt RP-Initiated Logout 1.0 §2
+ */
+export async function logout(ctx: Context, request: Request): Promise<Response> {
+  if (!isSameOriginRequest(ctx, request)) {
+    ctx.logger.warn('logout refused: cross-origin request (Origin / Sec-Fetch-Site)');
+    return forbidden('This sign-out request did not come from this site.');
+  }
+  const form = await readForm(request);
+  const cookies = ctx.cookiesOf(request);
+  const { record } = await ctx.sessions.read(cookies);
+  const token = form?.get('csrfToken') ?? request.headers.get('x-csrf-token');
+  if (!(await checkCsrfToken(ctx, record, token))) {
+    ctx.logger.warn(`logout refused: ${token ? 'wrong' : 'missing'} CSRF token`);
+    return forbidden('This sign-out form has expired. Go back, reload the page and try again.');
+  }
+  const tokens = record ? await ctx.sessions.readTokens(cookies, record) : null;
+  const provider = record ? ctx.providers.get(record.p) : undefined;
+  const federated = provider !== undefined && provider.federatedLogout && form?.get('federated') !== 'false';
+  const reason = federated ? 'rp-initiated' : 'local';
+  const setCookies = await endLocalSession(ctx, cookies, record, tokens, reason);
+  const returnTo = safeReturnTo(form?.get('returnTo'), ctx.config.origin) ?? ctx.config.defaultReturnTo;
+  const state = randomId();
+  setCookies.push(await logoutStateCookie(ctx, state, returnTo));
+
+  if (!federated || !provider) return redirect(withState(ctx.config.postLogoutRedirectUri, state), 303, setCookies);
+  const discovered = await ctx.discoverOrNull(provider, 'logout');
+  if (!discovered) return signedOutProviderDown(provider.displayName, setCookies);
+  const endpoint = discovered.serverMetadata().end_session_endpoint;
+  if (!endpoint) {
+    ctx.logger.info?.(`logout: provider ${provider.name} has no end_session_endpoint; signed out of this app only`);
+    return redirect(withState(ctx.config.postLogoutRedirectUri, state), 303, setCookies);
+  }
+  const url = buildEndSessionUrl(endpoint, {
+    ...(tokens?.idt ? { idTokenHint: tokens.idt } : {}),
+    clientId: provider.clientId,
+    postLogoutRedirectUri: ctx.config.postLogoutRedirectUri,
+    state,
+    ...(provider.logoutHint ? { logoutHint: provider.logoutHint } : {}),
+    ...(provider.uiLocales ? { uiLocales: provider.uiLocales } : {}),
+  });
+  return redirect(url.href, 303, setCookies);
+}
+
+/**
+ * `GET {basePath}/logout/callback`: the registered `post_logout_redirect_uri`. Only a
+ * `state` that matches the one we sent leads to the stored returnTo; anything else
+ * shows a neutral page and follows nothing (spec §3: state is ours to check).
+ */
+export async function logoutCallback(ctx: Context, request: Request, url: URL): Promise<Response> {
+  const name = logoutStateName(ctx);
+  const sealed = ctx.cookiesOf(request).get(name);
+  const saved = sealed ? await ctx.sealer.unseal<LogoutState>(sealed, 'logout') : null;
+  const state = url.searchParams.get('state');
+  const setCookies = sealed ? [ctx.serializeTransient(name, '', 'logout', 0)] : [];
+  if (saved && saved.v === 1 && state !== null && saved.state === state && saved.exp >= nowSeconds()) {
+    return redirect(saved.returnTo, 303, setCookies);
+  }
+  if (sealed || state !== null) ctx.logger.info?.('logout callback: state missing or not ours; showing the neutral page');
+  return htmlPage({
+    status: 200,
+    title: 'You are signed out',
+    body: paragraph('You have been signed out.') + link('/', 'Continue'),
+    setCookies,
+  });
+}
+
+async function logoutStateCookie(ctx: Context, state: string, returnTo: string): Promise<string> {
+  const saved: LogoutState = { v: 1, state, returnTo, exp: nowSeconds() + LOGOUT_STATE_SECONDS };
+  return ctx.serializeTransient(logoutStateName(ctx), await ctx.sealer.seal(saved, 'logout'), 'logout', LOGOUT_STATE_SECONDS);
+}
+
+function logoutStateName(ctx: Context): string {
+  return `${ctx.transientPrefix}${ctx.config.cookieName}.logout`;
+}
+
+function withState(uri: string, state: string): string {
+  const url = new URL(uri);
+  url.searchParams.set('state', state);
+  return url.href;
+}
+
+function forbidden(message: string): Response {
+  return htmlPage({ status: 403, title: 'Sign-out refused', body: paragraph(message) });
+}
+
+function signedOutProviderDown(providerName: string, setCookies: string[]): Response {
+  return htmlPage({
+    status: 200,
+    title: 'Signed out of this app',
+    body:
+      paragraph(`You are signed out of this app, but ${providerName} could not be reached, so you may still be signed in there.`) +
+      paragraph('Sign out at the provider directly, or try again later.', 'detail') +
+      link('/', 'Continue'),
+    setCookies,
+  });
+}

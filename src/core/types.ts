@@ -1,0 +1,182 @@
+/** Public types shared by the core, the adapters and the user's code. */
+
+export type ExposableToken = 'id' | 'access' | 'refresh';
+
+export type LogoutReason =
+  /** `POST /auth/logout` with `federated=false`, or a provider without end_session_endpoint. */
+  | 'local'
+  /** `POST /auth/logout`, followed by a redirect to the provider's end_session_endpoint. */
+  | 'rp-initiated'
+  /** The session reached its absolute or idle expiry. */
+  | 'expired';
+
+export type ClientAuthMethod = 'client_secret_basic' | 'client_secret_post' | 'none';
+
+export interface ProviderOptions {
+  /** Issuer identifier; discovery reads `{issuer}/.well-known/openid-configuration` and the issuer must match exactly. */
+  issuer: string;
+  clientId: string;
+  /** Required unless `tokenEndpointAuthMethod` is `'none'` (a public client; PKCE protects the code). */
+  clientSecret?: string;
+  /** Default `client_secret_basic` when a secret is given, `none` otherwise. */
+  tokenEndpointAuthMethod?: ClientAuthMethod;
+  /** Default `['openid', 'profile', 'email']`; `openid` is always added. */
+  scopes?: string[];
+  /** The alg every ID token (and, later, logout token) must use. Default `RS256`. `none` is refused. */
+  idTokenSignedResponseAlg?: string;
+  /** Call the userinfo endpoint after login and merge its claims (its `sub` must match). Default false. */
+  fetchUserInfo?: boolean;
+  /** Extra authorization request parameters (e.g. `prompt`, `acr_values`, `audience`). */
+  authorizationParams?: Record<string, string>;
+  /** `false`: logout never goes to the provider's end_session_endpoint (local logout only). Default true. */
+  federatedLogout?: boolean;
+  /** Sent as `logout_hint` on RP-initiated logout. */
+  logoutHint?: string;
+  /** Sent as `ui_locales` on RP-initiated logout. */
+  uiLocales?: string;
+  /** Display name for pages. Default: the provider's key. */
+  displayName?: string;
+}
+
+export interface CookieOptions {
+  /** Cookie name stem. Default `oidc`. With an https baseUrl the session cookies get the `__Host-` prefix. */
+  name?: string;
+  /** `lax` (default) or `strict`. `none` is refused: the session must not ride on cross-site subrequests. */
+  sameSite?: 'lax' | 'strict';
+}
+
+export interface SessionLifetimeOptions {
+  /** Seconds from login after which the session ends whatever happens. Default 7 days. */
+  absoluteDuration?: number;
+  /** Seconds without a request after which the session ends. Default 1 day. `0` disables idle expiry. */
+  idleDuration?: number;
+}
+
+export interface Logger {
+  debug?(message: string): void;
+  info?(message: string): void;
+  warn(message: string): void;
+  error(message: string): void;
+}
+
+export interface AuthOptions {
+  /** Public base URL of the app, e.g. `https://app.example.com`. `http:` only for localhost. */
+  baseUrl: string;
+  /** At least 32 bytes. Several for rotation: the first seals, all unseal. */
+  secret: string | string[];
+  providers: Record<string, ProviderOptions>;
+  /** Default `/auth`. */
+  basePath?: string;
+  cookies?: CookieOptions;
+  session?: SessionLifetimeOptions;
+  /** Which tokens `getSession()` exposes. Default none. `refresh` needs `allowRefreshTokenExposure`. */
+  exposeTokens?: ExposableToken[];
+  /** Second, explicit opt-in needed to list `refresh` in `exposeTokens`. */
+  allowRefreshTokenExposure?: boolean;
+  /** Default `{baseUrl}{basePath}/logout/callback`. `{baseUrl}` is replaced by the base URL. */
+  postLogoutRedirectUri?: string;
+  /** Where a user lands after login when no returnTo was given. Default `/`. */
+  defaultReturnTo?: string;
+  onLogin?: (session: Session) => void | Promise<void>;
+  onLogout?: (session: Session, reason: LogoutReason) => void | Promise<void>;
+  /** Default: warnings and errors to the console, nothing else. */
+  logger?: Logger;
+  /** Seconds of clock skew tolerated on token times. Default 60. */
+  clockTolerance?: number;
+  /** Timeout in seconds for calls to the provider. Default 10. */
+  httpTimeout?: number;
+}
+
+/** What the app sees of a signed-in user. */
+export interface Session {
+  /** Claims of the ID token (protocol claims such as `nonce` removed), merged with userinfo when fetched. */
+  user: UserClaims;
+  /** Key of the provider in `providers`. */
+  provider: string;
+  /** Only the tokens `exposeTokens` allows. */
+  tokens: ExposedTokens;
+  /** Issuer, subject and the provider's session id (`sid`) when it sent one. */
+  iss: string;
+  sub: string;
+  sid?: string;
+  /** Epoch seconds: login time, absolute expiry, idle expiry (or absolute when idle is off). */
+  createdAt: number;
+  expiresAt: number;
+}
+
+export interface UserClaims {
+  sub: string;
+  [claim: string]: unknown;
+}
+
+export interface ExposedTokens {
+  id?: string;
+  access?: string;
+  /** Epoch seconds when the access token expires, when the provider said. */
+  accessExpiresAt?: number;
+  refresh?: string;
+}
+
+/** Result of reading the session cookies of one request. */
+export interface SessionResult {
+  session: Session | null;
+  /** `Set-Cookie` values the response must carry (idle-window roll, or removal of a dead cookie). Usually empty. */
+  setCookies: string[];
+}
+
+export interface Auth {
+  /** Frozen, validated configuration. */
+  readonly config: ResolvedConfig;
+  /** Answers the routes under `basePath`; `null` for any other path. */
+  handle(request: Request): Promise<Response | null>;
+  /** True when `pathname` is one of ours: adapters call `handle()` only then, so other requests build no `Request`. */
+  isAuthPath(pathname: string): boolean;
+  /** Session of a request, or null. */
+  getSession(request: Request): Promise<Session | null>;
+  /** Hot path for adapters: reads the session from a raw `Cookie` header. */
+  readSession(cookieHeader: string | null | undefined): Promise<SessionResult>;
+  /** CSRF token for the logout form of this request's session. */
+  csrfToken(cookieHeader: string | null | undefined): Promise<string>;
+  /** `{basePath}/login?returnTo=…` for a guard's redirect; returnTo is checked and dropped when unsafe. */
+  loginUrl(returnTo?: string, provider?: string): string;
+}
+
+export interface ResolvedProvider {
+  readonly name: string;
+  readonly issuer: string;
+  readonly clientId: string;
+  readonly clientSecret: string | undefined;
+  readonly tokenEndpointAuthMethod: ClientAuthMethod;
+  readonly scopes: readonly string[];
+  readonly idTokenSignedResponseAlg: string;
+  readonly fetchUserInfo: boolean;
+  readonly authorizationParams: Readonly<Record<string, string>>;
+  readonly federatedLogout: boolean;
+  readonly logoutHint: string | undefined;
+  readonly uiLocales: string | undefined;
+  readonly displayName: string;
+}
+
+export interface ResolvedConfig {
+  readonly baseUrl: string;
+  readonly origin: string;
+  readonly secure: boolean;
+  readonly secrets: readonly string[];
+  readonly basePath: string;
+  readonly providers: Readonly<Record<string, ResolvedProvider>>;
+  readonly defaultProvider: string;
+  readonly cookieName: string;
+  readonly sameSite: 'Lax' | 'Strict';
+  readonly absoluteDuration: number;
+  readonly idleDuration: number;
+  readonly exposeTokens: readonly ExposableToken[];
+  readonly storeRefreshToken: boolean;
+  readonly redirectUri: string;
+  readonly postLogoutRedirectUri: string;
+  readonly defaultReturnTo: string;
+  readonly onLogin: AuthOptions['onLogin'];
+  readonly onLogout: AuthOptions['onLogout'];
+  readonly logger: Logger;
+  readonly clockTolerance: number;
+  readonly httpTimeout: number;
+}

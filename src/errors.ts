@@ -1,0 +1,46 @@
+/**
+ * One error base class for the whole library (STYLE.md #4): a stable string `code`
+ * from a union type, a message that says what to do next, and the original `cause`.
+ */
+export type OidcSessionErrorCode =
+  | 'CONFIG_INVALID'
+  | 'DISCOVERY_FAILED'
+  | 'PROVIDER_UNKNOWN'
+  | 'LOGIN_STATE_MISSING'
+  | 'LOGIN_STATE_MISMATCH'
+  | 'LOGIN_PROVIDER_ERROR'
+  | 'LOGIN_FAILED'
+  | 'RETURN_TO_INVALID'
+  | 'CSRF_FAILED'
+  | 'ORIGIN_REJECTED'
+  | 'SESSION_INVALID'
+  | 'REQUEST_INVALID';
+
+export class OidcSessionError extends Error {
+  override name = 'OidcSessionError';
+  readonly code: OidcSessionErrorCode;
+
+  constructor(code: OidcSessionErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.code = code;
+  }
+}
+
+/**
+ * Thrown by `createAuth()` / `configFromEnv()` before any handler exists. It is a
+ * `TypeError` (an argument error) that lists every problem found, each naming the option.
+ */
+export class ConfigError extends TypeError {
+  override name = 'ConfigError';
+  readonly code = 'CONFIG_INVALID' as const;
+  readonly problems: readonly string[];
+
+  constructor(problems: string[]) {
+    super(
+      problems.length === 1
+        ? `oidc-session: invalid configuration: ${problems[0]}`
+        : `oidc-session: invalid configuration:\n  - ${problems.join('\n  - ')}`,
+    );
+    this.problems = Object.freeze([...problems]);
+  }
+}

@@ -1,0 +1,21 @@
+export { configFromEnv, createAuth } from './config.js';
+export { buildEndSessionUrl, type EndSessionParams } from './core/logout/end-session.js';
+export { safeReturnTo } from './core/return-to.js';
+export type {
+  Auth,
+  AuthOptions,
+  ClientAuthMethod,
+  CookieOptions,
+  ExposableToken,
+  ExposedTokens,
+  Logger,
+  LogoutReason,
+  ProviderOptions,
+  ResolvedConfig,
+  ResolvedProvider,
+  Session,
+  SessionLifetimeOptions,
+  SessionResult,
+  UserClaims,
+} from './core/types.js';
+export { ConfigError, OidcSessionError, type OidcSessionErrorCode } from './errors.js';
