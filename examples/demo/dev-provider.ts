@@ -1,0 +1,486 @@
+/**
+ * An embedded development OpenID provider: the real `oidc-provider` package, run in-process on a
+ * `node:http` server. For the demo (`npm start`) and the end-to-end tests; never for production.
+ *
+ * Server-side errors are not printed; run with `DEBUG=oidc-provider:*` to see them.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { calculateJwkThumbprint, exportJWK, generateKeyPair, type JWK } from 'jose';
+
+export interface DevClient {
+  client_id: string;
+  client_secret?: string;
+  redirect_uris: string[];
+  post_logout_redirect_uris?: string[];
+  backchannel_logout_uri?: string;
+  backchannel_logout_session_required?: boolean;
+  token_endpoint_auth_method?: 'client_secret_basic' | 'client_secret_post' | 'none';
+  grant_types?: string[];
+  id_token_signed_response_alg?: string;
+}
+
+/** Handles a request before the provider sees it; returns true when it answered. */
+export type ExtraRoutes = (req: IncomingMessage, res: ServerResponse) => boolean | Promise<boolean>;
+
+export interface DevProviderOptions {
+  /** Interface to listen on. Default `127.0.0.1`. */
+  host?: string;
+  /** Default 0: a random free port. */
+  port?: number;
+  /** Hostname in the issuer URL (default: `host`); `localhost` makes the provider another site. */
+  issuerHost?: string;
+  clients: DevClient[];
+  /** Default true. False: discovery has no `end_session_endpoint`. */
+  endSession?: boolean;
+  /** Extra claims per account id, merged into that account's claims (released with `profile`). */
+  extraClaims?: Record<string, Record<string, unknown>>;
+  extraRoutes?: ExtraRoutes;
+}
+
+export interface DemoUser {
+  login: string;
+  password: string;
+  name: string;
+  email: string;
+}
+
+export interface InteractionDetails {
+  uid: string;
+  prompt: { name: string; reasons: string[]; details: Record<string, unknown> };
+  params: Record<string, unknown>;
+  session?: { accountId?: string; uid?: string };
+  grantId?: string;
+  lastSubmission?: Record<string, unknown>;
+}
+
+/** The parts of the `oidc-provider` instance callers are expected to need; the package ships no types. */
+export interface OidcProvider {
+  readonly issuer: string;
+  callback(): (req: IncomingMessage, res: ServerResponse) => void;
+  interactionDetails(req: IncomingMessage, res: ServerResponse): Promise<InteractionDetails>;
+  interactionFinished(
+    req: IncomingMessage,
+    res: ServerResponse,
+    result: Record<string, unknown>,
+    options?: { mergeWithLastSubmission?: boolean },
+  ): Promise<void>;
+  on(event: string, listener: (...args: unknown[]) => void): unknown;
+  off(event: string, listener: (...args: unknown[]) => void): unknown;
+  // biome-ignore lint/suspicious/noExplicitAny: models (Client, Grant, Session, …) are untyped classes
+  [member: string]: any;
+}
+
+export interface DevProvider {
+  issuer: string;
+  url: string;
+  port: number;
+  provider: OidcProvider;
+  users: DemoUser[];
+  /** Registers one more client after start (e.g. an app whose port was only known later). */
+  addClient(client: DevClient): Promise<void>;
+  close(): Promise<void>;
+}
+
+export const DEMO_USERS: readonly DemoUser[] = Object.freeze([
+  { login: 'alice', password: 'alice-password', name: 'Alice Liddell', email: 'alice@example.test' },
+  { login: 'bob', password: 'bob-password', name: 'Bob Builder', email: 'bob@example.test' },
+]);
+
+const SCOPES = ['openid', 'profile', 'email', 'offline_access'];
+const DEV_COOKIE_KEYS = ['dev-provider-cookie-key-1-not-secret', 'dev-provider-cookie-key-0-not-secret'];
+const HOUR = 60 * 60;
+const FORTNIGHT = 14 * 24 * HOUR;
+const MAX_FORM_BYTES = 64 * 1024;
+
+export async function startDevProvider(opts: DevProviderOptions): Promise<DevProvider> {
+  const host = opts.host ?? '127.0.0.1';
+  const { Provider, createMemoryAdapter } = await loadOidcProvider();
+  let handle: (req: IncomingMessage, res: ServerResponse) => void = (_req, res) => {
+    res.statusCode = 503;
+    res.end('starting');
+  };
+  const server = createServer((req, res) => handle(req, res));
+  const port = await listen(server, host, opts.port ?? 0);
+  const issuer = `http://${opts.issuerHost ?? host}:${port}`;
+
+  const adapter = createMemoryAdapter();
+  const provider: OidcProvider = new Provider(issuer, {
+    ...(await buildConfiguration(opts)),
+    // A store per instance: the default adapter is one store shared by every provider in the process.
+    adapter,
+  });
+  alwaysIncludeSid(provider);
+
+  const callback = provider.callback();
+  handle = (req, res) => {
+    route(provider, opts.extraRoutes, req, res)
+      .then((handled) => {
+        if (!handled) callback(req, res);
+      })
+      .catch((error: unknown) => answerError(res, error));
+  };
+
+  return {
+    issuer,
+    url: issuer,
+    port,
+    provider,
+    users: DEMO_USERS.map((user) => ({ ...user })),
+    addClient: (client) => addClient(provider, client),
+    close: () => closeServer(server),
+  };
+}
+
+async function loadOidcProvider() {
+  // oidc-provider warns on import about any runtime older than Node 22 LTS; Node 20 works for
+  // development, so that one line is dropped. A string variable keeps TypeScript from looking for
+  // types the package does not ship.
+  const packageName = 'oidc-provider';
+  const adapterPath = 'oidc-provider/lib/adapters/memory_adapter.js';
+  const warn = console.warn;
+  console.warn = (...args: unknown[]) => {
+    if (!String(args[0]).includes('Unsupported runtime')) warn(...args);
+  };
+  try {
+    const [main, memory] = await Promise.all([import(packageName), import(adapterPath)]);
+    return { Provider: main.default, createMemoryAdapter: memory.createMemoryAdapter as () => unknown };
+  } finally {
+    console.warn = warn;
+  }
+}
+
+async function buildConfiguration(opts: DevProviderOptions) {
+  const extraClaimNames = new Set(Object.values(opts.extraClaims ?? {}).flatMap((claims) => Object.keys(claims)));
+  return {
+    clients: opts.clients.map(toClientMetadata),
+    jwks: { keys: await generateSigningKeys() },
+    cookies: { keys: DEV_COOKIE_KEYS },
+    scopes: SCOPES,
+    claims: {
+      openid: ['sub'],
+      profile: ['name', 'preferred_username', ...extraClaimNames],
+      email: ['email', 'email_verified'],
+    },
+    // Put scope claims (name, email) in the ID token itself, not only at the userinfo endpoint.
+    conformIdTokenClaims: false,
+    findAccount: (_ctx: unknown, id: string) => findAccount(id, opts.extraClaims?.[id]),
+    interactions: { url: (_ctx: unknown, interaction: { uid: string }) => `/interaction/${interaction.uid}` },
+    pkce: { required: () => true },
+    features: {
+      devInteractions: { enabled: false },
+      rpInitiatedLogout: { enabled: opts.endSession ?? true, logoutSource, postLogoutSuccessSource },
+      backchannelLogout: { enabled: true },
+      revocation: { enabled: true, allowedPolicy: revocationAllowed },
+    },
+    ttl: {
+      AccessToken: HOUR,
+      AuthorizationCode: 60,
+      ClientCredentials: 10 * 60,
+      IdToken: HOUR,
+      Interaction: HOUR,
+      RefreshToken: FORTNIGHT,
+      Session: FORTNIGHT,
+      Grant: FORTNIGHT,
+    },
+    renderError,
+    clientBasedCORS: () => false,
+    fetch: fetchWithoutSsrfGuard,
+  };
+}
+
+function toClientMetadata(client: DevClient): Record<string, unknown> {
+  const given = Object.entries(client).filter(([, value]) => value !== undefined);
+  return {
+    token_endpoint_auth_method: client.client_secret ? 'client_secret_basic' : 'none',
+    ...Object.fromEntries(given),
+  };
+}
+
+async function generateSigningKeys(): Promise<JWK[]> {
+  // RS256 first: oidc-provider's default ID token alg. ES256 lets a client ask for another alg.
+  return Promise.all([generateSigningKey('RS256'), generateSigningKey('ES256')]);
+}
+
+async function generateSigningKey(alg: string): Promise<JWK> {
+  const { privateKey } = await generateKeyPair(alg, { extractable: true });
+  const jwk = await exportJWK(privateKey);
+  return { ...jwk, kid: await calculateJwkThumbprint(jwk), alg, use: 'sig' };
+}
+
+function findAccount(id: string, extra: Record<string, unknown> = {}) {
+  const user = DEMO_USERS.find((candidate) => candidate.login === id);
+  const claims = {
+    sub: id,
+    name: user?.name ?? id,
+    email: user?.email ?? `${id}@example.test`,
+    email_verified: true,
+    preferred_username: id,
+    ...extra,
+  };
+  return { accountId: id, claims: async () => claims };
+}
+
+/**
+ * oidc-provider puts `sid` in ID tokens only for clients registered with back-channel logout and
+ * `backchannel_logout_session_required`. Front-channel logout and session bookkeeping need it in
+ * every ID token, so this provider always includes it.
+ */
+function alwaysIncludeSid(provider: OidcProvider): void {
+  provider.Client.prototype.includeSid = () => true;
+}
+
+async function addClient(provider: OidcProvider, client: DevClient): Promise<void> {
+  const metadata = toClientMetadata(client);
+  await provider.Client.validate(metadata);
+  await provider.Client.adapter.upsert(client.client_id, metadata);
+}
+
+function revocationAllowed(_ctx: unknown, client: { clientId: string }, token: { clientId: string }): boolean {
+  return token.clientId === client.clientId;
+}
+
+// oidc-provider's fetch refuses loopback and private addresses, which is exactly where the
+// back-channel logout endpoints of local apps live.
+function fetchWithoutSsrfGuard(url: string | URL, options: RequestInit & { dispatcher?: unknown }) {
+  const { dispatcher: _ssrfGuard, ...rest } = options;
+  return fetch(url, rest);
+}
+
+// --- request routing -------------------------------------------------------------------------
+
+async function route(
+  provider: OidcProvider,
+  extraRoutes: ExtraRoutes | undefined,
+  req: IncomingMessage,
+  res: ServerResponse,
+): Promise<boolean> {
+  if (extraRoutes && (await extraRoutes(req, res))) return true;
+  const match = /^\/interaction\/([\w-]+)(?:\/(login|confirm|abort))?$/.exec(pathOf(req));
+  if (!match) return false;
+  const [, uid = '', action] = match;
+  await handleInteraction(provider, req, res, uid, action);
+  return true;
+}
+
+async function handleInteraction(
+  provider: OidcProvider,
+  req: IncomingMessage,
+  res: ServerResponse,
+  uid: string,
+  action: string | undefined,
+): Promise<void> {
+  const details = await readInteraction(provider, req, res, uid);
+  if (!details) return;
+  if (action === undefined && req.method === 'GET') return showInteraction(res, details);
+  if (action === 'abort' && req.method === 'GET') return abortInteraction(provider, req, res);
+  if (action === 'login' && req.method === 'POST') return submitLogin(provider, req, res, details);
+  if (action === 'confirm' && req.method === 'POST') return submitConsent(provider, req, res, details);
+  sendHtml(res, 405, page('Not allowed', `<p>${escapeHtml(req.method ?? '')} is not allowed here.</p>`));
+}
+
+async function readInteraction(
+  provider: OidcProvider,
+  req: IncomingMessage,
+  res: ServerResponse,
+  uid: string,
+): Promise<InteractionDetails | undefined> {
+  try {
+    const details = await provider.interactionDetails(req, res);
+    if (details.uid === uid) return details;
+  } catch {
+    // missing or expired interaction cookie: answered below
+  }
+  sendHtml(
+    res,
+    400,
+    page('Sign-in expired', '<p>This sign-in request is unknown or has expired. Start again from the application.</p>'),
+  );
+  return undefined;
+}
+
+function showInteraction(res: ServerResponse, details: InteractionDetails): void {
+  if (details.prompt.name === 'login') return sendHtml(res, 200, loginPage(details));
+  if (details.prompt.name === 'consent') return sendHtml(res, 200, consentPage(details));
+  sendHtml(res, 501, page('Not supported', `<p>Prompt ${escapeHtml(details.prompt.name)} is not supported.</p>`));
+}
+
+async function submitLogin(
+  provider: OidcProvider,
+  req: IncomingMessage,
+  res: ServerResponse,
+  details: InteractionDetails,
+): Promise<void> {
+  const form = await readForm(req);
+  const login = form.get('login') ?? '';
+  const user = DEMO_USERS.find((candidate) => candidate.login === login);
+  if (details.prompt.name !== 'login' || !user || user.password !== form.get('password')) {
+    return sendHtml(res, 401, loginPage(details, 'Unknown login or wrong password.'));
+  }
+  await provider.interactionFinished(
+    req,
+    res,
+    { login: { accountId: user.login, amr: ['pwd'] } },
+    { mergeWithLastSubmission: false },
+  );
+}
+
+async function submitConsent(
+  provider: OidcProvider,
+  req: IncomingMessage,
+  res: ServerResponse,
+  details: InteractionDetails,
+): Promise<void> {
+  await readForm(req);
+  if (details.prompt.name !== 'consent') return sendHtml(res, 400, page('Nothing to confirm', '<p>No consent is pending.</p>'));
+  const grant = await loadGrant(provider, details);
+  const missing = details.prompt.details as {
+    missingOIDCScope?: string[];
+    missingOIDCClaims?: string[];
+    missingResourceScopes?: Record<string, string[]>;
+  };
+  if (missing.missingOIDCScope) grant.addOIDCScope(missing.missingOIDCScope.join(' '));
+  if (missing.missingOIDCClaims) grant.addOIDCClaims(missing.missingOIDCClaims);
+  for (const [resource, scopes] of Object.entries(missing.missingResourceScopes ?? {})) {
+    grant.addResourceScope(resource, scopes.join(' '));
+  }
+  const grantId = await grant.save();
+  await provider.interactionFinished(req, res, { consent: { grantId } }, { mergeWithLastSubmission: true });
+}
+
+async function loadGrant(provider: OidcProvider, details: InteractionDetails) {
+  if (details.grantId) return provider.Grant.find(details.grantId);
+  return new provider.Grant({ accountId: details.session?.accountId, clientId: details.params.client_id });
+}
+
+async function abortInteraction(provider: OidcProvider, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  await provider.interactionFinished(
+    req,
+    res,
+    { error: 'access_denied', error_description: 'The user cancelled the sign-in.' },
+    { mergeWithLastSubmission: false },
+  );
+}
+
+async function readForm(req: IncomingMessage): Promise<URLSearchParams> {
+  let body = '';
+  for await (const chunk of req) {
+    body += String(chunk);
+    if (body.length > MAX_FORM_BYTES) throw new Error('form body too large');
+  }
+  return new URLSearchParams(body);
+}
+
+function answerError(res: ServerResponse, error: unknown): void {
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  const message = error instanceof Error ? error.message : String(error);
+  sendHtml(res, 500, page('Provider error', `<pre>${escapeHtml(message)}</pre>`));
+}
+
+// --- pages -----------------------------------------------------------------------------------
+
+function loginPage(details: InteractionDetails, error?: string): string {
+  const hint = typeof details.params.login_hint === 'string' ? details.params.login_hint : '';
+  const rows = DEMO_USERS.map(
+    (user) => `<tr><td><code>${escapeHtml(user.login)}</code></td><td><code>${escapeHtml(user.password)}</code></td></tr>`,
+  ).join('');
+  return page(
+    'Sign in',
+    `${error ? `<p class="error">${escapeHtml(error)}</p>` : ''}
+<form method="post" action="/interaction/${escapeHtml(details.uid)}/login" autocomplete="off">
+  <input type="hidden" name="prompt" value="login">
+  <label>Login <input type="text" name="login" value="${escapeHtml(hint)}" required autofocus></label>
+  <label>Password <input type="password" name="password" required></label>
+  <button type="submit">Sign in</button>
+</form>
+<p>Development provider: these demo accounts exist.</p>
+<table><thead><tr><th>login</th><th>password</th></tr></thead><tbody>${rows}</tbody></table>
+<p><a href="/interaction/${escapeHtml(details.uid)}/abort">Cancel</a></p>`,
+  );
+}
+
+function consentPage(details: InteractionDetails): string {
+  const missing = details.prompt.details as { missingOIDCScope?: string[] };
+  const scopes = (missing.missingOIDCScope ?? []).map((scope) => `<li>${escapeHtml(scope)}</li>`).join('');
+  return page(
+    'Authorize',
+    `<p><code>${escapeHtml(String(details.params.client_id))}</code> asks for:</p>
+<ul>${scopes || '<li>confirmation of an earlier authorization</li>'}</ul>
+<form method="post" action="/interaction/${escapeHtml(details.uid)}/confirm">
+  <input type="hidden" name="prompt" value="consent">
+  <button type="submit" autofocus>Continue</button>
+</form>
+<p><a href="/interaction/${escapeHtml(details.uid)}/abort">Cancel</a></p>`,
+  );
+}
+
+type KoaLikeContext = { body: unknown; host: string; oidc: { client?: { clientId: string } } };
+
+function logoutSource(ctx: KoaLikeContext, form: string): void {
+  ctx.body = page(
+    'Sign out',
+    `<p>Sign out of the development provider at ${escapeHtml(ctx.host)}?</p>
+${form}
+<button type="submit" form="op.logoutForm" name="logout" value="yes" autofocus>Yes, sign me out</button>
+<button type="submit" form="op.logoutForm">No, only this application</button>`,
+  );
+}
+
+function postLogoutSuccessSource(ctx: KoaLikeContext): void {
+  const client = ctx.oidc.client ? ` of ${escapeHtml(ctx.oidc.client.clientId)}` : '';
+  ctx.body = page('Signed out', `<p>You are signed out${client}.</p>`);
+}
+
+function renderError(ctx: KoaLikeContext & { type: string }, out: Record<string, string>): void {
+  ctx.type = 'html';
+  const lines = Object.entries(out)
+    .map(([key, value]) => `<p><strong>${escapeHtml(key)}</strong>: ${escapeHtml(value)}</p>`)
+    .join('');
+  ctx.body = page('Provider error', lines);
+}
+
+function page(title: string, body: string): string {
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(title)} · dev provider</title>
+<style>body{font-family:system-ui,sans-serif;max-width:28rem;margin:2rem auto}label{display:block;margin:.5rem 0}
+input[type=text],input[type=password]{width:100%}.error{color:#b00}td,th{padding:.2rem .6rem;text-align:left}</style>
+</head><body><h1>${escapeHtml(title)}</h1>
+${body}
+</body></html>`;
+}
+
+function sendHtml(res: ServerResponse, status: number, html: string): void {
+  res.writeHead(status, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' });
+  res.end(html);
+}
+
+function escapeHtml(value: string): string {
+  return value.replace(/[&<>"']/g, (char) => `&#${char.charCodeAt(0)};`);
+}
+
+function pathOf(req: IncomingMessage): string {
+  return new URL(req.url ?? '/', 'http://x').pathname;
+}
+
+// --- server lifecycle ------------------------------------------------------------------------
+
+function listen(server: Server, host: string, port: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve((server.address() as AddressInfo).port);
+    });
+  });
+}
+
+function closeServer(server: Server): Promise<void> {
+  if (!server.listening) return Promise.resolve();
+  return new Promise((resolve, reject) => {
+    server.close((error) => (error ? reject(error) : resolve()));
+    server.closeAllConnections();
+  });
+}
