@@ -163,7 +163,9 @@ function checkProvider(name: string, p: ProviderOptions, problems: string[]): Re
   }
   const alg = p.idTokenSignedResponseAlg ?? 'RS256';
   if (typeof alg !== 'string' || alg === '' || alg.toLowerCase() === 'none' || alg.startsWith('HS')) {
-    problems.push(`${at}.idTokenSignedResponseAlg" must be an asymmetric JWS alg such as RS256, PS256 or ES256 ("none" and HS* are refused)`);
+    problems.push(
+      `${at}.idTokenSignedResponseAlg" must be an asymmetric JWS alg such as RS256, PS256 or ES256 ("none" and HS* are refused)`,
+    );
   }
   const scopes = p.scopes ?? ['openid', 'profile', 'email'];
   if (!Array.isArray(scopes) || scopes.some((s) => typeof s !== 'string' || !/^[\x21\x23-\x5b\x5d-\x7e]+$/.test(s))) {
@@ -219,7 +221,9 @@ function checkExposeTokens(options: AuthOptions, problems: string[]): ExposableT
     return [];
   }
   if (list.includes('refresh') && options.allowRefreshTokenExposure !== true) {
-    problems.push('"exposeTokens" lists "refresh": also set allowRefreshTokenExposure: true to confirm the app may see the long-lived refresh token');
+    problems.push(
+      '"exposeTokens" lists "refresh": also set allowRefreshTokenExposure: true to confirm the app may see the long-lived refresh token',
+    );
   }
   return [...new Set(list)];
 }

@@ -96,6 +96,7 @@ const MAX_FORM_BYTES = 64 * 1024;
 export async function startDevProvider(opts: DevProviderOptions): Promise<DevProvider> {
   const host = opts.host ?? '127.0.0.1';
   const { Provider, createMemoryAdapter } = await loadOidcProvider();
+  const configuration = await buildConfiguration(opts);
   let handle: (req: IncomingMessage, res: ServerResponse) => void = (_req, res) => {
     res.statusCode = 503;
     res.end('starting');
@@ -104,12 +105,14 @@ export async function startDevProvider(opts: DevProviderOptions): Promise<DevPro
   const port = await listen(server, host, opts.port ?? 0);
   const issuer = `http://${opts.issuerHost ?? host}:${port}`;
 
-  const adapter = createMemoryAdapter();
-  const provider: OidcProvider = new Provider(issuer, {
-    ...(await buildConfiguration(opts)),
+  let provider: OidcProvider;
+  try {
     // A store per instance: the default adapter is one store shared by every provider in the process.
-    adapter,
-  });
+    provider = new Provider(issuer, { ...configuration, adapter: createMemoryAdapter() });
+  } catch (error) {
+    await closeServer(server);
+    throw error;
+  }
   alwaysIncludeSid(provider);
 
   const callback = provider.callback();
@@ -132,7 +135,19 @@ export async function startDevProvider(opts: DevProviderOptions): Promise<DevPro
   };
 }
 
-async function loadOidcProvider() {
+interface OidcProviderModule {
+  Provider: new (issuer: string, configuration: Record<string, unknown>) => OidcProvider;
+  createMemoryAdapter: () => unknown;
+}
+
+let loading: Promise<OidcProviderModule> | undefined;
+
+function loadOidcProvider(): Promise<OidcProviderModule> {
+  loading ??= importQuietly();
+  return loading;
+}
+
+async function importQuietly(): Promise<OidcProviderModule> {
   // oidc-provider warns on import about any runtime older than Node 22 LTS; Node 20 works for
   // development, so that one line is dropped. A string variable keeps TypeScript from looking for
   // types the package does not ship.
@@ -144,7 +159,7 @@ async function loadOidcProvider() {
   };
   try {
     const [main, memory] = await Promise.all([import(packageName), import(adapterPath)]);
-    return { Provider: main.default, createMemoryAdapter: memory.createMemoryAdapter as () => unknown };
+    return { Provider: main.default, createMemoryAdapter: memory.createMemoryAdapter };
   } finally {
     console.warn = warn;
   }
@@ -291,38 +306,25 @@ async function readInteraction(
   } catch {
     // missing or expired interaction cookie: answered below
   }
-  sendHtml(
-    res,
-    400,
-    page('Sign-in expired', '<p>This sign-in request is unknown or has expired. Start again from the application.</p>'),
-  );
+  sendHtml(res, 400, page('Sign-in expired', '<p>This sign-in request is unknown or has expired. Start again from the application.</p>'));
   return undefined;
 }
 
 function showInteraction(res: ServerResponse, details: InteractionDetails): void {
-  if (details.prompt.name === 'login') return sendHtml(res, 200, loginPage(details));
-  if (details.prompt.name === 'consent') return sendHtml(res, 200, consentPage(details));
-  sendHtml(res, 501, page('Not supported', `<p>Prompt ${escapeHtml(details.prompt.name)} is not supported.</p>`));
+  const { name } = details.prompt;
+  if (name === 'login') sendHtml(res, 200, loginPage(details));
+  else if (name === 'consent') sendHtml(res, 200, consentPage(details));
+  else sendHtml(res, 501, page('Not supported', `<p>Prompt ${escapeHtml(name)} is not supported.</p>`));
 }
 
-async function submitLogin(
-  provider: OidcProvider,
-  req: IncomingMessage,
-  res: ServerResponse,
-  details: InteractionDetails,
-): Promise<void> {
+async function submitLogin(provider: OidcProvider, req: IncomingMessage, res: ServerResponse, details: InteractionDetails): Promise<void> {
   const form = await readForm(req);
   const login = form.get('login') ?? '';
   const user = DEMO_USERS.find((candidate) => candidate.login === login);
   if (details.prompt.name !== 'login' || !user || user.password !== form.get('password')) {
     return sendHtml(res, 401, loginPage(details, 'Unknown login or wrong password.'));
   }
-  await provider.interactionFinished(
-    req,
-    res,
-    { login: { accountId: user.login, amr: ['pwd'] } },
-    { mergeWithLastSubmission: false },
-  );
+  await provider.interactionFinished(req, res, { login: { accountId: user.login, amr: ['pwd'] } }, { mergeWithLastSubmission: false });
 }
 
 async function submitConsent(
@@ -363,12 +365,14 @@ async function abortInteraction(provider: OidcProvider, req: IncomingMessage, re
 }
 
 async function readForm(req: IncomingMessage): Promise<URLSearchParams> {
-  let body = '';
-  for await (const chunk of req) {
-    body += String(chunk);
-    if (body.length > MAX_FORM_BYTES) throw new Error('form body too large');
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > MAX_FORM_BYTES) throw new Error('form body too large');
+    chunks.push(chunk);
   }
-  return new URLSearchParams(body);
+  return new URLSearchParams(Buffer.concat(chunks).toString('utf8'));
 }
 
 function answerError(res: ServerResponse, error: unknown): void {

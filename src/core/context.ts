@@ -1,7 +1,7 @@
 import type * as oidc from 'openid-client';
 import { describe, Providers } from './providers.js';
-import { type CookieAttributes, parseCookies, serializeCookie } from './session/cookies.js';
 import { CookieSessions } from './session/cookie-session.js';
+import { type CookieAttributes, parseCookies, serializeCookie } from './session/cookies.js';
 import type { Sealer } from './session/seal.js';
 import type { Logger, LogoutReason, ResolvedConfig, ResolvedProvider, Session } from './types.js';
 

@@ -1,9 +1,9 @@
 import * as oidc from 'openid-client';
+import type { Context } from './context.js';
+import { nowSeconds, randomId } from './encoding.js';
 import { escapeHtml, htmlPage, link, paragraph, redirect } from './html.js';
 import { describe } from './providers.js';
 import { safeReturnTo } from './return-to.js';
-import type { Context } from './context.js';
-import { nowSeconds, randomId } from './encoding.js';
 import type { SessionRecord, TokenRecord } from './session/cookie-session.js';
 import { deleteCookie } from './session/cookies.js';
 import type { ResolvedProvider, UserClaims } from './types.js';
@@ -60,7 +60,12 @@ export async function startLogin(ctx: Context, url: URL): Promise<Response> {
     code_challenge: await oidc.calculatePKCECodeChallenge(tx.verifier),
     code_challenge_method: 'S256', // always S256, never plain (RFC 7636 §4.2)
   });
-  const cookie = ctx.serializeTransient(transactionName(ctx, tx.state), await ctx.sealer.seal(tx, 'transaction'), 'callback', TRANSACTION_SECONDS);
+  const cookie = ctx.serializeTransient(
+    transactionName(ctx, tx.state),
+    await ctx.sealer.seal(tx, 'transaction'),
+    'callback',
+    TRANSACTION_SECONDS,
+  );
   return redirect(authorizationUrl.href, 302, [cookie]);
 }
 
@@ -80,7 +85,9 @@ export async function finishLogin(ctx: Context, request: Request, url: URL): Pro
   const tx = sealed ? await ctx.sealer.unseal<Transaction>(sealed, 'transaction') : null;
   const current = await ctx.sessions.read(cookies);
   if (!tx || tx.v !== 1 || tx.state !== state || tx.exp < nowSeconds()) {
-    ctx.logger.warn(`login refused: callback without a matching login attempt (${sealed ? 'expired or altered' : 'no transaction cookie'})`);
+    ctx.logger.warn(
+      `login refused: callback without a matching login attempt (${sealed ? 'expired or altered' : 'no transaction cookie'})`,
+    );
     return staleCallback(ctx, current.record !== null, ctx.config.defaultReturnTo);
   }
   // The transaction is single-use: whatever happens next, it is gone.
@@ -211,7 +218,11 @@ function providerError(ctx: Context, provider: ResolvedProvider, url: URL, clear
 
 function unknownProvider(ctx: Context, name: string): Response {
   ctx.logger.warn(`login refused: unknown provider ${JSON.stringify(name.slice(0, 40))}`);
-  return htmlPage({ status: 400, title: 'Unknown sign-in provider', body: paragraph(`There is no provider named "${name.slice(0, 40)}".`) });
+  return htmlPage({
+    status: 400,
+    title: 'Unknown sign-in provider',
+    body: paragraph(`There is no provider named "${name.slice(0, 40)}".`),
+  });
 }
 
 export function providerUnreachable(provider: ResolvedProvider, setCookies: string[] = []): Response {

@@ -453,8 +453,8 @@ function isConsentForm(form: HtmlForm): boolean {
 }
 
 function credentialsFor(form: HtmlForm, credentials: { login: string; password: string }): Record<string, string> {
-  const loginField = form.fields.find((field) => field.name === 'login')
-    ?? form.fields.find((field) => field.type === 'text' || field.type === 'email');
+  const loginField =
+    form.fields.find((field) => field.name === 'login') ?? form.fields.find((field) => field.type === 'text' || field.type === 'email');
   const passwordField = form.fields.find((field) => field.type === 'password');
   return {
     [loginField?.name ?? 'login']: credentials.login,

@@ -72,7 +72,10 @@ describe('createAuth option validation', () => {
 
   it('when a confidential client has no secret then it fails; a public client needs none', () => {
     expect(
-      problemsOf({ ...valid, providers: { d: { issuer: 'https://op.example.com', clientId: 'x', tokenEndpointAuthMethod: 'client_secret_post' } } })[0],
+      problemsOf({
+        ...valid,
+        providers: { d: { issuer: 'https://op.example.com', clientId: 'x', tokenEndpointAuthMethod: 'client_secret_post' } },
+      })[0],
     ).toMatch(/"providers.d.clientSecret" must be a non-empty string/);
     const auth = createAuth({ ...valid, providers: { d: { issuer: 'https://op.example.com', clientId: 'x' } } });
     expect(auth.config.providers.d!.tokenEndpointAuthMethod).toBe('none');

@@ -72,7 +72,12 @@ describe('cookies', () => {
   });
 
   it('when clearing then every chunk present is deleted, and nothing else', () => {
-    const jar = new Map([[`${NAME}.0`, 'a'], [`${NAME}.1`, 'b'], ['other', 'c'], [`${NAME}.x`, 'd']]);
+    const jar = new Map([
+      [`${NAME}.0`, 'a'],
+      [`${NAME}.1`, 'b'],
+      ['other', 'c'],
+      [`${NAME}.x`, 'd'],
+    ]);
     const lines = clearChunked(NAME, attrs, jar);
     expect(lines.map((l) => l.split('=')[0])).toEqual([`${NAME}.0`, `${NAME}.1`]);
   });

@@ -77,9 +77,7 @@ export class CookieSessions {
       return { record: null, expired: record, session: null, setCookies: this.clear(cookies) };
     }
     const setCookies =
-      this.#config.idleDuration > 0 && now - record.t >= this.#rollInterval
-        ? await this.#writeSession({ ...record, t: now }, cookies)
-        : [];
+      this.#config.idleDuration > 0 && now - record.t >= this.#rollInterval ? await this.#writeSession({ ...record, t: now }, cookies) : [];
     return { record, expired: null, session: null, setCookies };
   }
 

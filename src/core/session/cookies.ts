@@ -71,12 +71,7 @@ export function readChunked(cookies: Map<string, string>, name: string): string 
  * when one cookie would pass 4096 bytes, and that delete every chunk the request had
  * that the new value no longer uses (a shrinking session leaves no stale tail).
  */
-export function writeChunked(
-  name: string,
-  value: string,
-  attrs: CookieAttributes,
-  existing: Map<string, string>,
-): string[] {
+export function writeChunked(name: string, value: string, attrs: CookieAttributes, existing: Map<string, string>): string[] {
   const single = serializeCookie(name, value, attrs);
   const written = new Map<string, string>();
   if (byteLength(single) <= MAX_SET_COOKIE_BYTES) {

@@ -54,9 +54,7 @@ export class Sealer {
 
   async seal(payload: unknown, purpose: SealPurpose): Promise<string> {
     const { kid, key } = this.#sealKeys.get(purpose)!;
-    return new CompactEncrypt(utf8(JSON.stringify(payload)))
-      .setProtectedHeader({ alg: 'dir', enc: ENC, kid })
-      .encrypt(key);
+    return new CompactEncrypt(utf8(JSON.stringify(payload))).setProtectedHeader({ alg: 'dir', enc: ENC, kid }).encrypt(key);
   }
 
   /** The payload, or null for anything that is not a value we sealed for this purpose. */
@@ -107,11 +105,7 @@ export class Sealer {
 
 async function hkdf(secret: string, info: string, usage: AesKeyGenParams | HmacImportParams): Promise<{ raw: Uint8Array; key: CryptoKey }> {
   const ikm = await crypto.subtle.importKey('raw', utf8(secret), 'HKDF', false, ['deriveBits']);
-  const bits = await crypto.subtle.deriveBits(
-    { name: 'HKDF', hash: 'SHA-256', salt: utf8('oidc-session'), info: utf8(info) },
-    ikm,
-    256,
-  );
+  const bits = await crypto.subtle.deriveBits({ name: 'HKDF', hash: 'SHA-256', salt: utf8('oidc-session'), info: utf8(info) }, ikm, 256);
   const raw = new Uint8Array(bits);
   const usages: KeyUsage[] = usage.name === 'HMAC' ? ['sign'] : ['encrypt', 'decrypt'];
   return { raw, key: await crypto.subtle.importKey('raw', raw, usage, false, usages) };

@@ -1,0 +1,66 @@
+/**
+ * `oidc-session/express`: middleware for Express 5.
+ *
+ * @example
+ * const app = express();
+ * app.use(oidcSession(auth)); // before any body parser: it reads its own small forms
+ * app.get('/me', requireAuth(), (req, res) => res.json(req.auth!.user));
+ */
+import type { NextFunction, Request, RequestHandler, Response } from 'express';
+import type { Auth, Session } from '../core/types.js';
+import { answerAuthRoute, checkAuth, readSessionInto, recallAuth, rememberAuth, sendResponse, unauthenticated } from './shared.js';
+
+declare global {
+  namespace Express {
+    // @types/express-serve-static-core builds its Request from this open interface; merging
+    // here (not into the 'express-serve-static-core' module) also works where that package
+    // cannot be resolved from ours, as under pnpm.
+    interface Request {
+      /** The signed-in user's session, or null; set by `oidcSession(auth)`. */
+      auth: Session | null;
+    }
+  }
+}
+
+/** Answers the auth routes; on every other request sets `req.auth` and calls `next()`. */
+export function oidcSession(auth: Auth): RequestHandler {
+  checkAuth(auth, 'oidcSession(auth)');
+  return async (req: Request, res: Response, next: NextFunction) => {
+    const response = await answerAuthRoute(auth, req, { path: req.originalUrl, body: consumedBody(req) });
+    if (response) return sendResponse(res, response);
+    rememberAuth(req, auth);
+    req.auth = await readSessionInto(auth, req, res);
+    next();
+  };
+}
+
+/** Lets signed-in requests through; others get 302 to the login page (browsers) or 401 JSON. */
+export function requireAuth(): RequestHandler {
+  return async (req: Request, res: Response, next: NextFunction) => {
+    if (req.auth) return next();
+    const auth = recallAuth(req, 'requireAuth()');
+    await sendResponse(res, unauthenticated(auth, req.originalUrl, req.get('accept'), req.get('sec-fetch-mode')));
+  };
+}
+
+/**
+ * When a body parser mounted earlier already read the stream, the body is rebuilt from
+ * `req.body`; undefined means the stream is still there to read.
+ */
+function consumedBody(req: Request): Uint8Array | undefined {
+  if (!req.readableEnded) return undefined;
+  const body: unknown = req.body;
+  if (body === undefined || body === null) return new Uint8Array(0);
+  if (body instanceof Uint8Array) return body;
+  if (typeof body === 'string') return Buffer.from(body);
+  if (req.is('application/x-www-form-urlencoded')) return Buffer.from(toForm(body as object).toString());
+  return Buffer.from(JSON.stringify(body));
+}
+
+function toForm(fields: object): URLSearchParams {
+  const form = new URLSearchParams();
+  for (const [name, value] of Object.entries(fields)) {
+    for (const item of [value].flat()) if (typeof item === 'string') form.append(name, item);
+  }
+  return form;
+}

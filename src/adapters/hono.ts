@@ -1,0 +1,62 @@
+/**
+ * `oidc-session/hono`: middleware for Hono on Node (`@hono/node-server`).
+ *
+ * @example
+ * const app = new Hono<OidcSessionEnv>();
+ * app.use(oidcSession(auth));
+ * app.get('/me', requireAuth(), (c) => c.json(c.get('auth')!.user));
+ * serve({ fetch: app.fetch, port: 3000 });
+ */
+import type { MiddlewareHandler } from 'hono';
+import type { Auth, Session } from '../core/types.js';
+import {
+  BODY_METHODS,
+  checkAuth,
+  forwardToAuth,
+  publicUrl,
+  readCappedWebBody,
+  recallAuth,
+  rememberAuth,
+  unauthenticated,
+} from './shared.js';
+
+/** Hono environment with the typed `auth` variable: `new Hono<OidcSessionEnv>()`. */
+export type OidcSessionEnv = { Variables: { auth: Session | null } };
+
+/** Answers the auth routes; on every other request sets `c.get('auth')` and runs the rest. */
+export function oidcSession(auth: Auth): MiddlewareHandler<OidcSessionEnv> {
+  checkAuth(auth, 'oidcSession(auth)');
+  return async (c, next) => {
+    const url = publicUrl(auth, pathAndQueryOf(c.req.url));
+    const response = auth.isAuthPath(url.pathname) ? await answerAuthRoute(auth, url, c.req.raw) : null;
+    if (response) return response;
+    rememberAuth(c.req.raw, auth);
+    const { session, setCookies } = await auth.readSession(c.req.header('cookie'));
+    c.set('auth', session);
+    await next();
+    for (const cookie of setCookies) c.header('set-cookie', cookie, { append: true });
+  };
+}
+
+/** Lets signed-in requests through; others get 302 to the login page (browsers) or 401 JSON. */
+export function requireAuth(): MiddlewareHandler<OidcSessionEnv> {
+  return async (c, next) => {
+    if (c.get('auth')) return next();
+    const auth = recallAuth(c.req.raw, 'requireAuth()');
+    return unauthenticated(auth, pathAndQueryOf(c.req.url), c.req.header('accept'), c.req.header('sec-fetch-mode'));
+  };
+}
+
+/**
+ * The request is rebuilt on our configured origin: Hono's URL comes from the Host header,
+ * which the core must never trust.
+ */
+async function answerAuthRoute(auth: Auth, url: URL, raw: Request): Promise<Response | null> {
+  const body = BODY_METHODS.has(raw.method) ? await readCappedWebBody(raw) : undefined;
+  return forwardToAuth(auth, url, raw.method, new Headers(raw.headers), body);
+}
+
+function pathAndQueryOf(requestUrl: string): string {
+  const { pathname, search } = new URL(requestUrl);
+  return pathname + search;
+}
