@@ -2,19 +2,11 @@
  * One error base class for the whole library (STYLE.md #4): a stable string `code`
  * from a union type, a message that says what to do next, and the original `cause`.
  */
-export type OidcSessionErrorCode =
-  | 'CONFIG_INVALID'
-  | 'DISCOVERY_FAILED'
-  | 'PROVIDER_UNKNOWN'
-  | 'LOGIN_STATE_MISSING'
-  | 'LOGIN_STATE_MISMATCH'
-  | 'LOGIN_PROVIDER_ERROR'
-  | 'LOGIN_FAILED'
-  | 'RETURN_TO_INVALID'
-  | 'CSRF_FAILED'
-  | 'ORIGIN_REJECTED'
-  | 'SESSION_INVALID'
-  | 'REQUEST_INVALID';
+/**
+ * Failures at the HTTP boundary become pages or spec-shaped JSON, never exceptions; these
+ * codes are what reaches code: configuration, and a provider whose discovery fails.
+ */
+export type OidcSessionErrorCode = 'CONFIG_INVALID' | 'DISCOVERY_FAILED';
 
 export class OidcSessionError extends Error {
   override name = 'OidcSessionError';

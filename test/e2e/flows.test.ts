@@ -373,3 +373,63 @@ describe('userinfo', () => {
     }
   });
 });
+
+describe('hooks and logs', () => {
+  it('when users sign in and out then onLogin and onLogout see the session and the reason', async () => {
+    const events: string[] = [];
+    const stack = await startStack({
+      auth: {
+        onLogin: (session) => void events.push(`login ${session.sub} ${session.provider}`),
+        onLogout: (session, reason) => void events.push(`logout ${session.sub} ${reason}`),
+      },
+    });
+    try {
+      const { agent } = await signIn(stack);
+      await postLogout(stack, agent, { csrfToken: await csrfToken(stack, agent), federated: 'false' });
+      const again = await signIn(stack, '/', agent);
+      expect(again.result.url.pathname).toBe('/');
+      await postLogout(stack, agent, { csrfToken: await csrfToken(stack, agent) });
+      expect(events).toEqual(['login alice default', 'logout alice local', 'login alice default', 'logout alice rp-initiated']);
+    } finally {
+      await stack.close();
+    }
+  });
+
+  it('when a hook throws then login still works and the error is logged', async () => {
+    const stack = await startStack({
+      auth: {
+        onLogin: () => {
+          throw new Error('hook broke');
+        },
+      },
+    });
+    try {
+      const { agent } = await signIn(stack);
+      expect((await me(stack, agent)).status).toBe(200);
+      expect(stack.logs).toContainEqual({ level: 'error', message: expect.stringContaining('onLogin hook threw') });
+    } finally {
+      await stack.close();
+    }
+  });
+
+  it('when logins and logouts are refused then each says why in one line without a token or secret', async () => {
+    const stack = await startStack();
+    try {
+      const { agent, result } = await signIn(stack);
+      await new Agent().fetch(result.chain.find((u) => u.pathname === '/auth/callback')!);
+      await postLogout(stack, agent, { csrfToken: 'wrong' });
+      const messages = stack.logs.map((l) => l.message);
+      expect(messages).toContainEqual(expect.stringMatching(/^login refused: /));
+      expect(messages).toContainEqual(expect.stringMatching(/^logout refused: wrong CSRF token/));
+      const session = agent.cookies(stack.appUrl)['oidc.session']!;
+      for (const line of stack.logs) {
+        expect(line.message).not.toContain('\n');
+        expect(line.message).not.toContain(session.slice(0, 30));
+        expect(line.message).not.toContain('demo-secret');
+        expect(line.message).not.toMatch(/eyJ[A-Za-z0-9_-]{10,}/);
+      }
+    } finally {
+      await stack.close();
+    }
+  });
+});

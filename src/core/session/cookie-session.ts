@@ -3,6 +3,8 @@ import type { ExposedTokens, ResolvedConfig, Session, SessionResult, UserClaims 
 import { type CookieAttributes, clearChunked, deleteCookie, readChunked, writeChunked } from './cookies.js';
 import type { Sealer } from './seal.js';
 
+const LARGE_COOKIES_BYTES = 8 * 1024;
+
 /** What the session cookie holds (sealed). Short keys: this travels on every request. */
 export interface SessionRecord {
   v: 1;
@@ -47,6 +49,7 @@ export class CookieSessions {
   readonly #config: ResolvedConfig;
   readonly #sealer: Sealer;
   readonly #rollInterval: number;
+  #warnedLarge = false;
 
   constructor(config: ResolvedConfig, sealer: Sealer) {
     this.#config = config;
@@ -96,10 +99,24 @@ export class CookieSessions {
   async write(record: SessionRecord, tokens: TokenRecord, cookies: Map<string, string>): Promise<string[]> {
     const maxAge = record.a - nowSeconds();
     const sealedTokens = await this.#sealer.seal(tokens, 'tokens');
-    return [
+    const setCookies = [
       ...(await this.#writeSession(record, cookies)),
       ...writeChunked(this.tokensName, sealedTokens, this.attributes(maxAge), cookies),
     ];
+    this.#warnIfLarge(setCookies);
+    return setCookies;
+  }
+
+  // Node's http server refuses request headers over 16 KiB by default (431), and so do many
+  // proxies: say so once, at the login that made the cookies that large.
+  #warnIfLarge(setCookies: string[]): void {
+    const bytes = setCookies.reduce((sum, line) => sum + line.length, 0);
+    if (bytes > LARGE_COOKIES_BYTES && !this.#warnedLarge) {
+      this.#warnedLarge = true;
+      this.#config.logger.warn(
+        `session cookies are ${bytes} bytes: requests may pass a 16 KiB header limit; request fewer scopes or claims, or expose fewer tokens`,
+      );
+    }
   }
 
   /** Deletes the session and tokens cookies and every chunk of them the request carried. */
