@@ -4,20 +4,20 @@ import { fromUtf8 } from './encoding.js';
 export const MAX_FORM_BYTES = 16 * 1024;
 
 /**
- * Reads an `application/x-www-form-urlencoded` body of at most `limit` bytes.
- * Null for another content type, a body too large, or a stream error.
+ * Reads an `application/x-www-form-urlencoded` body of at most `limit` bytes: the form,
+ * `'too-large'`, or null for another content type or a stream error.
  */
-export async function readForm(request: Request, limit = MAX_FORM_BYTES): Promise<URLSearchParams | null> {
+export async function readForm(request: Request, limit = MAX_FORM_BYTES): Promise<URLSearchParams | 'too-large' | null> {
   const type = (request.headers.get('content-type') ?? '').split(';')[0]!.trim().toLowerCase();
   if (type !== 'application/x-www-form-urlencoded') return null;
   const declared = Number(request.headers.get('content-length') ?? '0');
-  if (declared > limit) return null;
+  if (declared > limit) return 'too-large';
   const text = await readText(request, limit);
-  return text === null ? null : new URLSearchParams(text);
+  return text !== null && typeof text === 'object' ? new URLSearchParams(text.text) : text;
 }
 
-async function readText(request: Request, limit: number): Promise<string | null> {
-  if (!request.body) return '';
+async function readText(request: Request, limit: number): Promise<{ text: string } | 'too-large' | null> {
+  if (!request.body) return { text: '' };
   const reader = request.body.getReader();
   const chunks: Uint8Array[] = [];
   let size = 0;
@@ -28,7 +28,7 @@ async function readText(request: Request, limit: number): Promise<string | null>
       size += value.byteLength;
       if (size > limit) {
         await reader.cancel();
-        return null;
+        return 'too-large';
       }
       chunks.push(value);
     }
@@ -41,5 +41,5 @@ async function readText(request: Request, limit: number): Promise<string | null>
     bytes.set(chunk, offset);
     offset += chunk.byteLength;
   }
-  return fromUtf8(bytes);
+  return { text: fromUtf8(bytes) };
 }

@@ -50,6 +50,10 @@ export async function logout(ctx: Context, request: Request): Promise<Response> 
     return forbidden('This sign-out request did not come from this site.');
   }
   const form = await readForm(request);
+  if (form === 'too-large') {
+    ctx.logger.warn('logout refused: form body over 16 KiB');
+    return htmlPage({ status: 413, title: 'Sign-out refused', body: paragraph('The sign-out request was too large.') });
+  }
   const cookies = ctx.cookiesOf(request);
   const { record } = await ctx.sessions.read(cookies);
   const token = form?.get('csrfToken') ?? request.headers.get('x-csrf-token');
