@@ -84,7 +84,7 @@ export async function finishLogin(ctx: Context, request: Request, url: URL): Pro
   const sealed = name ? cookies.get(name) : undefined;
   const tx = sealed ? await ctx.sealer.unseal<Transaction>(sealed, 'transaction') : null;
   const current = await ctx.sessions.read(cookies);
-  if (!tx || tx.v !== 1 || tx.state !== state || tx.exp < nowSeconds()) {
+  if (tx?.v !== 1 || tx.state !== state || tx.exp < nowSeconds()) {
     ctx.logger.warn(
       `login refused: callback without a matching login attempt (${sealed ? 'expired or altered' : 'no transaction cookie'})`,
     );

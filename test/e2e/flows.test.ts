@@ -14,7 +14,10 @@ async function signIn(stack: Stack, returnTo = '/api/me', agent = new Agent()) {
 
 async function me(stack: Stack, agent: Agent) {
   const response = await agent.fetch(`${stack.appUrl}/api/me`);
-  return { status: response.status, body: (await response.json()) as { user: { sub: string; [k: string]: unknown } | null; tokens?: Record<string, unknown> } };
+  return {
+    status: response.status,
+    body: (await response.json()) as { user: { sub: string; [k: string]: unknown } | null; tokens?: Record<string, unknown> },
+  };
 }
 
 async function csrfToken(stack: Stack, agent: Agent): Promise<string> {
@@ -22,7 +25,12 @@ async function csrfToken(stack: Stack, agent: Agent): Promise<string> {
   return ((await response.json()) as { csrfToken: string }).csrfToken;
 }
 
-function postLogout(stack: Stack, agent: Agent, fields: Record<string, string>, headers: Record<string, string> = { origin: stack.appUrl }) {
+function postLogout(
+  stack: Stack,
+  agent: Agent,
+  fields: Record<string, string>,
+  headers: Record<string, string> = { origin: stack.appUrl },
+) {
   return agent.fetch(`${stack.appUrl}/auth/logout`, { method: 'POST', body: new URLSearchParams(fields), headers });
 }
 
@@ -278,10 +286,12 @@ describe('logout', () => {
     expect(response.status).toBe(303);
     const location = new URL(response.headers.get('location')!, stack.appUrl);
     expect(location.pathname).toBe('/auth/logout/callback');
-    expect(response.headers.getSetCookie().filter((c) => c.includes('Max-Age=0')).map((c) => c.split('=')[0])).toEqual([
-      'oidc.session',
-      'oidc.tokens',
-    ]);
+    expect(
+      response.headers
+        .getSetCookie()
+        .filter((c) => c.includes('Max-Age=0'))
+        .map((c) => c.split('=')[0]),
+    ).toEqual(['oidc.session', 'oidc.tokens']);
     expect((await me(stack, agent)).status).toBe(401);
     const again = await signIn(stack, '/api/me', agent);
     expect(again.result.sawLoginForm).toBe(false);

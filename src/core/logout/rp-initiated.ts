@@ -63,7 +63,7 @@ export async function logout(ctx: Context, request: Request): Promise<Response> 
   }
   const tokens = record ? await ctx.sessions.readTokens(cookies, record) : null;
   const provider = record ? ctx.providers.get(record.p) : undefined;
-  const federated = provider !== undefined && provider.federatedLogout && form?.get('federated') !== 'false';
+  const federated = provider?.federatedLogout === true && form?.get('federated') !== 'false';
   const reason = federated ? 'rp-initiated' : 'local';
   const setCookies = await endLocalSession(ctx, cookies, record, tokens, reason);
   const returnTo = safeReturnTo(form?.get('returnTo'), ctx.config.origin) ?? ctx.config.defaultReturnTo;
