@@ -1,7 +1,9 @@
 import { createHandler } from './core/handler.js';
+import { type DescribedStore, type Store, storeInfo } from './core/store.js';
 import type {
   Auth,
   AuthOptions,
+  BackchannelOptions,
   ClientAuthMethod,
   ExposableToken,
   Logger,
@@ -10,6 +12,7 @@ import type {
   ResolvedProvider,
 } from './core/types.js';
 import { ConfigError } from './errors.js';
+import { memoryStore } from './stores/memory.js';
 
 const MIN_SECRET_BYTES = 32;
 const DAY = 86_400;
@@ -24,7 +27,31 @@ const PROVIDER_NAME = /^[a-z0-9][a-z0-9_-]{0,31}$/;
  * handler exists when something is wrong (STYLE.md #3).
  */
 export function createAuth(options: AuthOptions): Auth {
-  return createHandler(resolveConfig(options));
+  const config = resolveConfig(options);
+  warnIfMemoryStoreMayBeShared(config);
+  return createHandler(config);
+}
+
+/**
+ * A memory store sees only its own process: a back-channel logout reaching one instance
+ * would not end the session on the others. Say so when the environment shows several
+ * instances (cluster workers, pm2, WEB_CONCURRENCY).
+ */
+function warnIfMemoryStoreMayBeShared(config: ResolvedConfig): void {
+  if ((config.store as DescribedStore)[storeInfo]?.shared !== false) return;
+  const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env ?? {};
+  const hint = env.NODE_UNIQUE_ID
+    ? 'a cluster worker'
+    : env.NODE_APP_INSTANCE !== undefined || env.pm_id !== undefined
+      ? 'a pm2 instance'
+      : Number(env.WEB_CONCURRENCY ?? '1') > 1
+        ? `WEB_CONCURRENCY=${env.WEB_CONCURRENCY}`
+        : undefined;
+  if (hint) {
+    config.logger.warn(
+      `this process looks like one of several instances (${hint}) but uses the in-memory store: OP-initiated logout will not reach the other instances; pass store: redisStore(client) or postgresStore(pool)`,
+    );
+  }
 }
 
 export function resolveConfig(options: AuthOptions): ResolvedConfig {
@@ -42,6 +69,9 @@ export function resolveConfig(options: AuthOptions): ResolvedConfig {
   const defaultReturnTo = checkDefaultReturnTo(options.defaultReturnTo ?? '/', problems);
   checkFunction('onLogin', options.onLogin, problems);
   checkFunction('onLogout', options.onLogout, problems);
+  checkFunction('onProviderLogout', options.onProviderLogout, problems);
+  const mode = checkMode(options.session?.mode, problems);
+  const store = checkStore(options.store, problems);
   const logger = checkLogger(options.logger, problems);
   const clockTolerance = checkSeconds('clockTolerance', options.clockTolerance, 60, problems, 0);
   const httpTimeout = checkSeconds('httpTimeout', options.httpTimeout, 10, problems, 1);
@@ -69,6 +99,9 @@ export function resolveConfig(options: AuthOptions): ResolvedConfig {
     defaultReturnTo,
     onLogin: options.onLogin,
     onLogout: options.onLogout,
+    onProviderLogout: options.onProviderLogout,
+    mode,
+    store: store ?? memoryStore(),
     logger,
     clockTolerance,
     httpTimeout,
@@ -186,6 +219,20 @@ function checkProvider(name: string, p: ProviderOptions, problems: string[]): Re
     logoutHint: p.logoutHint,
     uiLocales: p.uiLocales,
     displayName: p.displayName ?? name,
+    backchannel: Object.freeze(checkBackchannel(at, p.backchannel, problems)),
+  };
+}
+
+function checkBackchannel(at: string, value: BackchannelOptions | undefined, problems: string[]): Required<BackchannelOptions> {
+  const options = value ?? {};
+  if (typeof options !== 'object' || options === null) problems.push(`${at}.backchannel" must be an object`);
+  const maxTokenAge = options.maxTokenAge ?? 120;
+  if (!Number.isInteger(maxTokenAge) || maxTokenAge < 1)
+    problems.push(`${at}.backchannel.maxTokenAge" must be a whole number of seconds, at least 1`);
+  return {
+    requireLogoutJwtTyp: options.requireLogoutJwtTyp === true,
+    allowMissingExp: options.allowMissingExp === true,
+    maxTokenAge,
   };
 }
 
@@ -235,6 +282,27 @@ function checkSeconds(name: string, value: unknown, fallback: number, problems: 
     return fallback;
   }
   return value;
+}
+
+function checkMode(value: unknown, problems: string[]): 'cookie' | 'server' {
+  if (value === undefined || value === 'cookie') return 'cookie';
+  if (value === 'server') return 'server';
+  problems.push('"session.mode" must be "cookie" or "server"');
+  return 'cookie';
+}
+
+const STORE_METHODS = ['getMany', 'set', 'setIfAbsent', 'delete', 'addToSet', 'setMembers', 'removeFromSet'] as const;
+
+function checkStore(value: unknown, problems: string[]): Store | undefined {
+  if (value === undefined) return undefined;
+  const missing = STORE_METHODS.filter((m) => typeof (value as Record<string, unknown> | null)?.[m] !== 'function');
+  if (missing.length > 0) {
+    problems.push(
+      `"store" must implement the Store interface (missing ${missing.join(', ')}); use memoryStore(), redisStore(client) or postgresStore(pool)`,
+    );
+    return undefined;
+  }
+  return value as Store;
 }
 
 function checkSameSite(value: unknown, problems: string[]): 'Lax' | 'Strict' {
@@ -301,7 +369,9 @@ const consoleLogger: Logger = Object.freeze({
  * Builds options from environment variables (DESIGN.md §4): `OIDC_ISSUER`,
  * `OIDC_CLIENT_ID`, `OIDC_CLIENT_SECRET` for provider `default`;
  * `OIDC_<NAME>_ISSUER|CLIENT_ID|CLIENT_SECRET` for provider `<name>`; `APP_URL`,
- * `SESSION_SECRET` (comma-separated, newest first), `EXPOSE_TOKENS` (`id,access`).
+ * `SESSION_SECRET` (comma-separated, newest first), `EXPOSE_TOKENS` (`id,access`),
+ * `SESSION_MODE` (`cookie` | `server`). `SESSION_STORE` names a store URL, but a store takes
+ * the caller's own client: build it (see the demo) and pass it as `store`.
  * The result still goes through `createAuth()`'s validation.
  */
 export function configFromEnv(env: Record<string, string | undefined>, overrides: Partial<AuthOptions> = {}): AuthOptions {
@@ -326,11 +396,13 @@ export function configFromEnv(env: Record<string, string | undefined>, overrides
     .split(',')
     .map((s) => s.trim())
     .filter(Boolean);
+  const mode = env.SESSION_MODE as 'cookie' | 'server' | undefined;
   return {
     baseUrl: env.APP_URL ?? '',
     secret: secrets,
     providers,
     exposeTokens: expose,
+    ...(mode ? { session: { mode } } : {}),
     ...overrides,
   };
 }

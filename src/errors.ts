@@ -4,9 +4,10 @@
  */
 /**
  * Failures at the HTTP boundary become pages or spec-shaped JSON, never exceptions; these
- * codes are what reaches code: configuration, and a provider whose discovery fails.
+ * codes are what reaches code: configuration, a provider whose discovery fails, and a
+ * bounded store (the memory store's `maxEntries`) that refuses a write rather than evict.
  */
-export type OidcSessionErrorCode = 'CONFIG_INVALID' | 'DISCOVERY_FAILED';
+export type OidcSessionErrorCode = 'CONFIG_INVALID' | 'DISCOVERY_FAILED' | 'STORE_FULL';
 
 export class OidcSessionError extends Error {
   override name = 'OidcSessionError';

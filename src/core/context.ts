@@ -1,9 +1,15 @@
 import type * as oidc from 'openid-client';
 import { describe, Providers } from './providers.js';
+import { SessionRegistry } from './registry.js';
 import { CookieSessions } from './session/cookie-session.js';
 import { type CookieAttributes, parseCookies, serializeCookie } from './session/cookies.js';
+import { type ReadResult, type SessionBackend, type SessionRecord, type TokenRecord, toSession } from './session/model.js';
 import type { Sealer } from './session/seal.js';
-import type { Logger, LogoutReason, ResolvedConfig, ResolvedProvider, Session } from './types.js';
+import { ServerSessions } from './session/server-session.js';
+import type { Logger, LogoutReason, ProviderLogoutEvent, ResolvedConfig, ResolvedProvider, Session } from './types.js';
+
+/** At most one "store is down" error line per this many milliseconds. */
+const STORE_ERROR_LOG_INTERVAL_MS = 10_000;
 
 /** Short-lived cookies scoped to one route: the login transaction and the logout state. */
 export type TransientScope = 'callback' | 'logout';
@@ -12,8 +18,10 @@ export type TransientScope = 'callback' | 'logout';
 export class Context {
   readonly config: ResolvedConfig;
   readonly sealer: Sealer;
-  readonly sessions: CookieSessions;
+  readonly sessions: SessionBackend;
+  readonly registry: SessionRegistry;
   readonly providers: Providers;
+  #storeErrorLoggedAt = 0;
   readonly logger: Logger;
   /** `__Secure-` on https: a prefix that, unlike `__Host-`, allows a narrower Path. */
   readonly transientPrefix: string;
@@ -21,10 +29,54 @@ export class Context {
   constructor(config: ResolvedConfig, sealer: Sealer) {
     this.config = config;
     this.sealer = sealer;
-    this.sessions = new CookieSessions(config, sealer);
+    this.registry = new SessionRegistry(config);
+    this.sessions = config.mode === 'server' ? new ServerSessions(config, this.registry) : new CookieSessions(config, sealer);
     this.providers = new Providers(config);
     this.logger = config.logger;
     this.transientPrefix = config.secure ? '__Secure-' : '';
+  }
+
+  /**
+   * The session of a request, every check applied: sealed or stored record, expiry, a
+   * provider still configured, and (cookie mode) no tombstone from an OP-initiated logout.
+   * A store that fails makes the request signed out — fail closed — without deleting the
+   * cookie, so the session comes back when the store does.
+   */
+  async readSession(cookies: Map<string, string>): Promise<ReadResult> {
+    let read: ReadResult;
+    try {
+      read = await this.sessions.read(cookies);
+      if (read.expired) await this.hook('onLogout', toSession(this.config, read.expired, null), 'expired');
+      const record = read.record;
+      if (!record) return read;
+      if (!this.#fromConfiguredProvider(record))
+        return { record: null, expired: null, setCookies: await this.sessions.clear(cookies, record) };
+      const endedBy = this.config.mode === 'cookie' ? await this.registry.endedBy(record) : null;
+      if (endedBy) {
+        await this.hook('onLogout', toSession(this.config, record, null), endedBy);
+        return { record: null, expired: null, setCookies: await this.sessions.clear(cookies, record) };
+      }
+      return read;
+    } catch (error) {
+      this.storeFailed(error);
+      return { record: null, expired: null, setCookies: [] };
+    }
+  }
+
+  /** Logs a store failure, at most once per interval (a down store must not flood the log). */
+  storeFailed(error: unknown): void {
+    const now = Date.now();
+    if (now - this.#storeErrorLoggedAt < STORE_ERROR_LOG_INTERVAL_MS) return;
+    this.#storeErrorLoggedAt = now;
+    this.logger.error(`session store failed, treating requests as signed out until it answers: ${describe(error)}`);
+  }
+
+  toSession(record: SessionRecord, tokens: TokenRecord | null): Session {
+    return toSession(this.config, record, tokens);
+  }
+
+  #fromConfiguredProvider(record: SessionRecord): boolean {
+    return Object.hasOwn(this.config.providers, record.p) && this.config.providers[record.p]!.issuer === record.iss;
   }
 
   cookiesOf(request: Request): Map<string, string> {
@@ -54,10 +106,12 @@ export class Context {
   /** Runs a user hook; a hook that throws is logged and never breaks the login or logout. */
   async hook(name: 'onLogin', session: Session): Promise<void>;
   async hook(name: 'onLogout', session: Session, reason: LogoutReason): Promise<void>;
-  async hook(name: 'onLogin' | 'onLogout', session: Session, reason?: LogoutReason): Promise<void> {
+  async hook(name: 'onProviderLogout', event: ProviderLogoutEvent): Promise<void>;
+  async hook(name: 'onLogin' | 'onLogout' | 'onProviderLogout', arg: Session | ProviderLogoutEvent, reason?: LogoutReason): Promise<void> {
     try {
-      if (name === 'onLogin') await this.config.onLogin?.(session);
-      else await this.config.onLogout?.(session, reason!);
+      if (name === 'onLogin') await this.config.onLogin?.(arg as Session);
+      else if (name === 'onLogout') await this.config.onLogout?.(arg as Session, reason!);
+      else await this.config.onProviderLogout?.(arg as ProviderLogoutEvent);
     } catch (error) {
       this.logger.error(`${name} hook threw: ${describe(error)}`);
     }

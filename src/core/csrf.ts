@@ -1,6 +1,6 @@
 import type { Context } from './context.js';
 import { timingSafeEqual } from './encoding.js';
-import type { SessionRecord } from './session/cookie-session.js';
+import type { SessionRecord } from './session/model.js';
 
 /**
  * Session-bound CSRF token: an HMAC of our session id, so it needs no cookie of its own,

@@ -2,23 +2,37 @@ import { Context } from './context.js';
 import { csrfTokenFor } from './csrf.js';
 import { htmlPage, json, paragraph } from './html.js';
 import { finishLogin, startLogin } from './login.js';
+import { backchannelLogout, backchannelWrongMethod } from './logout/back-channel.js';
+import { frontchannelLogout } from './logout/front-channel.js';
 import { logout, logoutCallback, logoutConfirmation } from './logout/rp-initiated.js';
 import { describe } from './providers.js';
 import { safeReturnTo } from './return-to.js';
 import { parseCookies } from './session/cookies.js';
 import { Sealer } from './session/seal.js';
-import type { Auth, ResolvedConfig, Session, SessionResult } from './types.js';
+import type { Auth, ResolvedConfig, ResolvedProvider, Session, SessionResult } from './types.js';
 
 type Route = (ctx: Context, request: Request, url: URL) => Promise<Response>;
+type Routes = Partial<Record<'GET' | 'POST', Route>> & { other?: () => Response };
 
 /** The routes under basePath, by sub-path and method. */
-const ROUTES: Record<string, Partial<Record<'GET' | 'POST', Route>>> = {
+const ROUTES: Record<string, Routes> = {
   '/login': { GET: (ctx, _request, url) => startLogin(ctx, url) },
   '/callback': { GET: finishLogin },
   '/csrf': { GET: csrf },
   '/logout': { GET: logoutConfirmation, POST: (ctx, request) => logout(ctx, request) },
   '/logout/callback': { GET: logoutCallback },
 };
+
+/** One back- and one front-channel endpoint per provider: the provider is known from the path. */
+function providerRoutes(provider: ResolvedProvider): Record<string, Routes> {
+  return {
+    [`/backchannel-logout/${provider.name}`]: {
+      POST: (ctx, request) => backchannelLogout(ctx, request, provider),
+      other: backchannelWrongMethod,
+    },
+    [`/frontchannel-logout/${provider.name}`]: { GET: (ctx, request, url) => frontchannelLogout(ctx, request, url, provider) },
+  };
+}
 
 /**
  * Builds the one entry point, `handle(request) → Response | null`, and the session
@@ -28,14 +42,18 @@ export function createHandler(config: ResolvedConfig): Auth {
   // Key derivation is async (WebCrypto); it runs once, on first use.
   let contextPromise: Promise<Context> | undefined;
   const context = () => (contextPromise ??= Sealer.create(config.secrets).then((sealer) => new Context(config, sealer)));
-  const paths = new Set(Object.keys(ROUTES).map((p) => config.basePath + p));
+  const table = new Map<string, Routes>();
+  for (const [path, routes] of Object.entries(ROUTES)) table.set(config.basePath + path, routes);
+  for (const provider of Object.values(config.providers)) {
+    for (const [path, routes] of Object.entries(providerRoutes(provider))) table.set(config.basePath + path, routes);
+  }
 
   async function handle(request: Request): Promise<Response | null> {
     const url = new URL(request.url);
-    if (!paths.has(url.pathname)) return null;
-    const routes = ROUTES[url.pathname.slice(config.basePath.length)]!;
-    const route = routes[request.method as 'GET' | 'POST'];
-    if (!route) return methodNotAllowed(Object.keys(routes));
+    const routes = table.get(url.pathname);
+    if (!routes) return null;
+    const route = request.method === 'GET' || request.method === 'POST' ? routes[request.method] : undefined;
+    if (!route) return routes.other?.() ?? methodNotAllowed(['GET', 'POST'].filter((m) => m in routes));
     const ctx = await context();
     try {
       return await route(ctx, request, url);
@@ -49,15 +67,11 @@ export function createHandler(config: ResolvedConfig): Auth {
   async function readSession(cookieHeader: string | null | undefined): Promise<SessionResult> {
     const ctx = await context();
     const cookies = parseCookies(cookieHeader);
-    const read = await ctx.sessions.read(cookies);
-    if (read.expired) await ctx.hook('onLogout', ctx.sessions.toSession(read.expired, null), 'expired');
-    const record = read.record;
-    if (!record || !belongsToConfiguredProvider(config, record.p, record.iss)) {
-      return { session: null, setCookies: record ? ctx.sessions.clear(cookies) : read.setCookies };
-    }
+    const { record, setCookies } = await ctx.readSession(cookies);
+    if (!record) return { session: null, setCookies };
     // The tokens cookie is decrypted only when the app may see a token.
     const tokens = config.exposeTokens.length > 0 ? await ctx.sessions.readTokens(cookies, record) : null;
-    return { session: ctx.sessions.toSession(record, tokens), setCookies: read.setCookies };
+    return { session: ctx.toSession(record, tokens), setCookies };
   }
 
   async function getSession(request: Request): Promise<Session | null> {
@@ -66,7 +80,7 @@ export function createHandler(config: ResolvedConfig): Auth {
 
   async function csrfToken(cookieHeader: string | null | undefined): Promise<string> {
     const ctx = await context();
-    return csrfTokenFor(ctx, (await ctx.sessions.read(parseCookies(cookieHeader))).record);
+    return csrfTokenFor(ctx, (await ctx.readSession(parseCookies(cookieHeader))).record);
   }
 
   function loginUrl(returnTo?: string, provider?: string): string {
@@ -81,7 +95,7 @@ export function createHandler(config: ResolvedConfig): Auth {
   return Object.freeze({
     config,
     handle,
-    isAuthPath: (pathname: string) => paths.has(pathname),
+    isAuthPath: (pathname: string) => table.has(pathname),
     getSession,
     readSession,
     csrfToken,
@@ -90,12 +104,8 @@ export function createHandler(config: ResolvedConfig): Auth {
 }
 
 async function csrf(ctx: Context, request: Request): Promise<Response> {
-  const { record } = await ctx.sessions.read(ctx.cookiesOf(request));
+  const { record } = await ctx.readSession(ctx.cookiesOf(request));
   return json({ csrfToken: await csrfTokenFor(ctx, record) });
-}
-
-function belongsToConfiguredProvider(config: ResolvedConfig, name: string, iss: string): boolean {
-  return Object.hasOwn(config.providers, name) && config.providers[name]!.issuer === iss;
 }
 
 function methodNotAllowed(allowed: string[]): Response {

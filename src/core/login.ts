@@ -4,8 +4,8 @@ import { nowSeconds, randomId } from './encoding.js';
 import { escapeHtml, htmlPage, link, paragraph, redirect } from './html.js';
 import { describe } from './providers.js';
 import { safeReturnTo } from './return-to.js';
-import type { SessionRecord, TokenRecord } from './session/cookie-session.js';
 import { deleteCookie } from './session/cookies.js';
+import type { SessionRecord, TokenRecord } from './session/model.js';
 import type { ResolvedProvider, UserClaims } from './types.js';
 
 /** Lifetime of a login attempt: the user has this long at the provider's login page. */
@@ -83,7 +83,7 @@ export async function finishLogin(ctx: Context, request: Request, url: URL): Pro
   const name = /^[A-Za-z0-9_-]{1,128}$/.test(state) ? transactionName(ctx, state) : undefined;
   const sealed = name ? cookies.get(name) : undefined;
   const tx = sealed ? await ctx.sealer.unseal<Transaction>(sealed, 'transaction') : null;
-  const current = await ctx.sessions.read(cookies);
+  const current = await ctx.readSession(cookies);
   if (tx?.v !== 1 || tx.state !== state || tx.exp < nowSeconds()) {
     ctx.logger.warn(
       `login refused: callback without a matching login attempt (${sealed ? 'expired or altered' : 'no transaction cookie'})`,
@@ -109,7 +109,7 @@ export async function finishLogin(ctx: Context, request: Request, url: URL): Pro
     return staleCallback(ctx, current.record !== null, tx.returnTo, [clearTx]);
   }
   const setCookies = [clearTx, ...(await ctx.sessions.write(record, tokens, cookies))];
-  await ctx.hook('onLogin', ctx.sessions.toSession(record, tokens));
+  await ctx.hook('onLogin', ctx.toSession(record, tokens));
   return redirect(tx.returnTo, 303, setCookies);
 }
 

@@ -22,9 +22,20 @@ interface Entry {
 export class Providers {
   readonly #config: ResolvedConfig;
   readonly #entries = new Map<string, Entry>();
+  readonly #jwks = new Map<string, { uri: string; value: unknown }>();
 
   constructor(config: ResolvedConfig) {
     this.#config = config;
+  }
+
+  /** The provider's JWKS for logout tokens, made once per provider and `jwks_uri`. */
+  jwks<T>(provider: ResolvedProvider, discovered: oidc.Configuration, create: () => T): T {
+    const uri = discovered.serverMetadata().jwks_uri ?? '';
+    const cached = this.#jwks.get(provider.name);
+    if (cached && cached.uri === uri) return cached.value as T;
+    const value = create();
+    this.#jwks.set(provider.name, { uri, value });
+    return value;
   }
 
   get(name: string): ResolvedProvider | undefined {

@@ -1,5 +1,7 @@
 /** Public types shared by the core, the adapters and the user's code. */
 
+import type { Store } from './store.js';
+
 export type ExposableToken = 'id' | 'access' | 'refresh';
 
 export type LogoutReason =
@@ -8,7 +10,22 @@ export type LogoutReason =
   /** `POST /auth/logout`, followed by a redirect to the provider's end_session_endpoint. */
   | 'rp-initiated'
   /** The session reached its absolute or idle expiry. */
-  | 'expired';
+  | 'expired'
+  /** The provider ended it with a back-channel logout token. */
+  | 'backchannel'
+  /** The provider ended it through the front-channel logout iframe. */
+  | 'frontchannel';
+
+/** One OP-initiated logout the app received, for logs and dashboards. */
+export interface ProviderLogoutEvent {
+  channel: 'backchannel' | 'frontchannel';
+  provider: string;
+  iss: string;
+  sid?: string;
+  sub?: string;
+  /** Server mode: how many stored sessions were deleted. Cookie mode: null (cookies end when next seen). */
+  ended: number | null;
+}
 
 export type ClientAuthMethod = 'client_secret_basic' | 'client_secret_post' | 'none';
 
@@ -36,6 +53,17 @@ export interface ProviderOptions {
   uiLocales?: string;
   /** Display name for pages. Default: the provider's key. */
   displayName?: string;
+  /** Back-channel logout token rules (DESIGN.md §5). */
+  backchannel?: BackchannelOptions;
+}
+
+export interface BackchannelOptions {
+  /** Accept only `typ: logout+jwt` (or `application/logout+jwt`). Default false: also absent and `JWT`. */
+  requireLogoutJwtTyp?: boolean;
+  /** Accept tokens without `exp` (pre-errata providers); they are then bounded by `iat` + `maxTokenAge`. Default false. */
+  allowMissingExp?: boolean;
+  /** Seconds a token without `exp` stays acceptable after its `iat`. Default 120. */
+  maxTokenAge?: number;
 }
 
 export interface CookieOptions {
@@ -50,6 +78,11 @@ export interface SessionLifetimeOptions {
   absoluteDuration?: number;
   /** Seconds without a request after which the session ends. Default 1 day. `0` disables idle expiry. */
   idleDuration?: number;
+  /**
+   * `cookie` (default): the session is sealed into cookies; OP-initiated logout leaves tombstones in
+   * the store. `server`: the cookie holds only an opaque id and the session lives in the store.
+   */
+  mode?: 'cookie' | 'server';
 }
 
 export interface Logger {
@@ -79,6 +112,13 @@ export interface AuthOptions {
   defaultReturnTo?: string;
   onLogin?: (session: Session) => void | Promise<void>;
   onLogout?: (session: Session, reason: LogoutReason) => void | Promise<void>;
+  /** Every valid back- or front-channel logout, after it has been applied. */
+  onProviderLogout?: (event: ProviderLogoutEvent) => void | Promise<void>;
+  /**
+   * Where tombstones, the replay cache and (server mode) sessions live. Default: an in-process
+   * memory store, which only works for one instance: use Redis or PostgreSQL for several.
+   */
+  store?: Store;
   /** Default: warnings and errors to the console, nothing else. */
   logger?: Logger;
   /** Seconds of clock skew tolerated on token times. Default 60. */
@@ -155,6 +195,7 @@ export interface ResolvedProvider {
   readonly logoutHint: string | undefined;
   readonly uiLocales: string | undefined;
   readonly displayName: string;
+  readonly backchannel: Readonly<Required<BackchannelOptions>>;
 }
 
 export interface ResolvedConfig {
@@ -176,6 +217,9 @@ export interface ResolvedConfig {
   readonly defaultReturnTo: string;
   readonly onLogin: AuthOptions['onLogin'];
   readonly onLogout: AuthOptions['onLogout'];
+  readonly onProviderLogout: AuthOptions['onProviderLogout'];
+  readonly mode: 'cookie' | 'server';
+  readonly store: Store;
   readonly logger: Logger;
   readonly clockTolerance: number;
   readonly httpTimeout: number;

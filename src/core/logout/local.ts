@@ -1,5 +1,5 @@
 import type { Context } from '../context.js';
-import type { SessionRecord, TokenRecord } from '../session/cookie-session.js';
+import type { SessionRecord, TokenRecord } from '../session/model.js';
 import type { LogoutReason } from '../types.js';
 
 /**
@@ -15,7 +15,7 @@ export async function endLocalSession(
   tokens: TokenRecord | null,
   reason: LogoutReason,
 ): Promise<string[]> {
-  const setCookies = ctx.sessions.clear(cookies);
-  if (record) await ctx.hook('onLogout', ctx.sessions.toSession(record, tokens), reason);
+  const setCookies = await ctx.sessions.clear(cookies, record);
+  if (record) await ctx.hook('onLogout', ctx.toSession(record, tokens), reason);
   return setCookies;
 }

@@ -19,7 +19,7 @@ interface LogoutState {
 
 /** `GET {basePath}/logout`: a confirmation page with a POST form. No side effect. */
 export async function logoutConfirmation(ctx: Context, request: Request, url: URL): Promise<Response> {
-  const { record } = await ctx.sessions.read(ctx.cookiesOf(request));
+  const { record } = await ctx.readSession(ctx.cookiesOf(request));
   const csrfToken = await csrfTokenFor(ctx, record);
   const returnTo = safeReturnTo(url.searchParams.get('returnTo'), ctx.config.origin) ?? '';
   const provider = record ? ctx.providers.get(record.p) : undefined;
@@ -55,7 +55,7 @@ export async function logout(ctx: Context, request: Request): Promise<Response> 
     return htmlPage({ status: 413, title: 'Sign-out refused', body: paragraph('The sign-out request was too large.') });
   }
   const cookies = ctx.cookiesOf(request);
-  const { record } = await ctx.sessions.read(cookies);
+  const { record } = await ctx.readSession(cookies);
   const token = form?.get('csrfToken') ?? request.headers.get('x-csrf-token');
   if (!(await checkCsrfToken(ctx, record, token))) {
     ctx.logger.warn(`logout refused: ${token ? 'wrong' : 'missing'} CSRF token`);

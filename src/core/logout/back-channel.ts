@@ -1,0 +1,223 @@
+import { createRemoteJWKSet, decodeJwt, decodeProtectedHeader, type JWTPayload, errors as joseErrors, jwtVerify } from 'jose';
+import { readForm } from '../body.js';
+import type { Context } from '../context.js';
+import { nowSeconds } from '../encoding.js';
+import { describe } from '../providers.js';
+import type { LogoutTarget } from '../registry.js';
+import type { ResolvedProvider } from '../types.js';
+import { endProviderSessions } from './provider-sessions.js';
+
+/** spec §2.4: the member of `events` that makes a JWT a logout token. */
+export const BACKCHANNEL_EVENT = 'http://schemas.openid.net/event/backchannel-logout';
+/** A logout token is a few hundred bytes; anything far larger is refused before parsing. */
+const MAX_TOKEN_LENGTH = 8 * 1024;
+const TYP_LOGOUT = new Set(['logout+jwt', 'application/logout+jwt']);
+const TYP_ACCEPTED = new Set([...TYP_LOGOUT, 'jwt', 'application/jwt']);
+/** Unknown `kid`: refetch the JWKS at most this often (key rotation without a refetch storm). */
+const JWKS_COOLDOWN_MS = 30_000;
+const JWKS_MAX_AGE_MS = 10 * 60_000;
+
+/** A refused logout token: the reason goes to the provider (spec §2.8) and to the log. */
+class Refusal extends Error {
+  constructor(
+    message: string,
+    readonly error: 'invalid_request' | 'partial_logout' = 'invalid_request',
+  ) {
+    super(message);
+  }
+}
+
+export interface ValidLogoutToken {
+  iss: string;
+  sid?: string;
+  sub?: string;
+  iat: number;
+  jti: string;
+  /** Epoch seconds after which the token can no longer be accepted (the replay cache's horizon). */
+  acceptableUntil: number;
+}
+
+/**
+ * `POST {basePath}/backchannel-logout/NAME`: OpenID Connect Back-Channel Logout 1.0.
+ * One endpoint per provider, so the provider (and its issuer, client_id and alg) is known
+ * before anything is parsed. Success is exactly 200 with `Cache-Control: no-store`;
+ * every failure is 400 `{"error","error_description"}` (§2.8). No cookie is read or set.
+ *
+ * @see ../../../../shared/specs/backchannel.txt §2.5–§2.8
+ */
+export async function backchannelLogout(ctx: Context, request: Request, provider: ResolvedProvider): Promise<Response> {
+  try {
+    const token = await readLogoutToken(request);
+    const valid = await validateLogoutToken(ctx, provider, token);
+    await applyLogout(ctx, provider, valid);
+    return new Response(null, { status: 200, headers: { 'Cache-Control': 'no-store' } });
+  } catch (error) {
+    const refusal = error instanceof Refusal ? error : new Refusal(`unexpected failure: ${describe(error)}`);
+    ctx.logger.warn(`back-channel logout refused (provider=${provider.name}): ${refusal.message}`);
+    return refused(refusal);
+  }
+}
+
+/** Non-POST requests get the same spec-shaped 400 as any other bad logout request. */
+export function backchannelWrongMethod(): Response {
+  const response = refused(new Refusal('the back-channel logout endpoint accepts only POST'));
+  response.headers.set('Allow', 'POST');
+  return response;
+}
+
+async function readLogoutToken(request: Request): Promise<string> {
+  const form = await readForm(request);
+  if (form === 'too-large') throw new Refusal('request body too large');
+  if (form === null) throw new Refusal('the body must be application/x-www-form-urlencoded'); // spec §2.5
+  const tokens = form.getAll('logout_token');
+  if (tokens.length !== 1) throw new Refusal(tokens.length === 0 ? 'missing logout_token' : 'more than one logout_token');
+  const token = tokens[0]!;
+  if (token.length > MAX_TOKEN_LENGTH) throw new Refusal('logout_token too large');
+  return token;
+}
+
+/**
+ * Every step of §2.6, cheap ones first (shape, alg, typ, iss) so a forged token costs no
+ * signature check or JWKS fetch. Returns the claims that name what to end.
+ */
+export async function validateLogoutToken(ctx: Context, provider: ResolvedProvider, token: string): Promise<ValidLogoutToken> {
+  const parts = token.split('.');
+  if (parts.length === 5) throw new Refusal('encrypted logout tokens are not supported (no ID token encryption is configured)');
+  if (parts.length !== 3) throw new Refusal('logout_token is not a compact JWS');
+  checkHeader(provider, token);
+  const unverified = decodeOrRefuse(token);
+  if (unverified.iss !== provider.issuer) throw new Refusal('iss does not match the provider'); // §2.6 (as ID tokens: exact)
+
+  const discovered = await ctx.providers.discover(provider).catch((cause: unknown) => {
+    throw new Refusal(`cannot verify: ${describe(cause)}`);
+  });
+  const jwks = ctx.providers.jwks(provider, discovered, () =>
+    createRemoteJWKSet(new URL(discovered.serverMetadata().jwks_uri ?? ''), {
+      cooldownDuration: JWKS_COOLDOWN_MS,
+      cacheMaxAge: JWKS_MAX_AGE_MS,
+    }),
+  );
+  const { payload } = await jwtVerify(token, jwks, {
+    algorithms: [provider.idTokenSignedResponseAlg], // alg pinned; `none` can never match (§2.6)
+    issuer: provider.issuer,
+    audience: provider.clientId,
+    clockTolerance: ctx.config.clockTolerance,
+    requiredClaims: provider.backchannel.allowMissingExp ? ['iat', 'jti'] : ['iat', 'exp', 'jti'],
+    ...(provider.backchannel.allowMissingExp && unverified.exp === undefined ? { maxTokenAge: provider.backchannel.maxTokenAge } : {}),
+  }).catch((cause: unknown) => {
+    throw new Refusal(verificationFailure(cause));
+  });
+  return checkClaims(ctx, provider, payload);
+}
+
+function checkHeader(provider: ResolvedProvider, token: string): void {
+  let header: ReturnType<typeof decodeProtectedHeader>;
+  try {
+    header = decodeProtectedHeader(token);
+  } catch {
+    throw new Refusal('logout_token header is not valid JSON');
+  }
+  if (typeof header.alg !== 'string' || header.alg.toLowerCase() === 'none') throw new Refusal('alg "none" is refused'); // §2.6
+  if (header.alg !== provider.idTokenSignedResponseAlg) {
+    throw new Refusal(`alg ${JSON.stringify(header.alg)} is not the provider's ID token alg ${provider.idTokenSignedResponseAlg}`);
+  }
+  if (header.typ !== undefined) {
+    const typ = String(header.typ).toLowerCase();
+    const accepted = provider.backchannel.requireLogoutJwtTyp ? TYP_LOGOUT : TYP_ACCEPTED;
+    if (!accepted.has(typ)) throw new Refusal(`typ ${JSON.stringify(header.typ)} is not accepted for logout tokens`);
+  } else if (provider.backchannel.requireLogoutJwtTyp) {
+    throw new Refusal('typ "logout+jwt" is required');
+  }
+}
+
+function decodeOrRefuse(token: string): JWTPayload {
+  try {
+    return decodeJwt(token);
+  } catch {
+    throw new Refusal('logout_token payload is not a JSON object');
+  }
+}
+
+function checkClaims(ctx: Context, provider: ResolvedProvider, claims: JWTPayload): ValidLogoutToken {
+  const now = nowSeconds();
+  const tolerance = ctx.config.clockTolerance;
+  const aud = Array.isArray(claims.aud) ? claims.aud : [claims.aud];
+  // jose checked that our client_id is among the audiences; any other audience is not ours to trust.
+  if (aud.some((a) => a !== provider.clientId)) throw new Refusal('aud names another audience too');
+  const iat = claims.iat!;
+  if (iat > now + tolerance) throw new Refusal('iat is in the future');
+  const events = claims.events as Record<string, unknown> | undefined;
+  if (!isObject(events) || !(BACKCHANNEL_EVENT in events)) throw new Refusal('events does not hold the back-channel logout event'); // §2.6
+  if (!isObject(events[BACKCHANNEL_EVENT])) throw new Refusal('the back-channel logout event value must be a JSON object'); // §2.4
+  if ('nonce' in claims) throw new Refusal('a logout token must not contain nonce'); // §2.4
+  const sid = optionalString(claims, 'sid');
+  const sub = optionalString(claims, 'sub');
+  if (sid === undefined && sub === undefined) throw new Refusal('neither sub nor sid is present'); // §2.6
+  if (typeof claims.jti !== 'string' || claims.jti === '') throw new Refusal('jti must be a non-empty string');
+  const horizon = claims.exp ?? iat + provider.backchannel.maxTokenAge;
+  return {
+    iss: claims.iss!,
+    ...(sid !== undefined ? { sid } : {}),
+    ...(sub !== undefined ? { sub } : {}),
+    iat,
+    jti: claims.jti,
+    acceptableUntil: horizon + tolerance,
+  };
+}
+
+/**
+ * §2.7: end what the token names — only the `(iss, sid)` session when `sid` is present,
+ * else every session of `(iss, sub)`. The `jti` is recorded first (atomically, every instance
+ * sees it: §2.6 replay), and forgotten again if ending the sessions fails, so the provider's
+ * retransmission (§2.5) can still succeed.
+ */
+async function applyLogout(ctx: Context, provider: ResolvedProvider, token: ValidLogoutToken): Promise<void> {
+  let first: boolean;
+  try {
+    first = await ctx.registry.firstUse(token.iss, token.jti, token.acceptableUntil - nowSeconds());
+  } catch (error) {
+    ctx.storeFailed(error);
+    throw new Refusal('the session store is unavailable; retry later', 'partial_logout');
+  }
+  if (!first) throw new Refusal('jti was already used (replay)');
+  const target: LogoutTarget =
+    token.sid !== undefined
+      ? { iss: token.iss, sid: token.sid, ...(token.sub !== undefined ? { sub: token.sub } : {}) }
+      : { iss: token.iss, sub: token.sub! };
+  try {
+    await endProviderSessions(ctx, provider, target, token.iat, 'backchannel');
+  } catch (error) {
+    ctx.storeFailed(error);
+    await ctx.registry.forgetUse(token.iss, token.jti).catch(() => undefined);
+    throw new Refusal('the sessions could not all be ended; retry later', 'partial_logout');
+  }
+}
+
+function verificationFailure(cause: unknown): string {
+  if (cause instanceof joseErrors.JWSSignatureVerificationFailed) return 'signature verification failed';
+  if (cause instanceof joseErrors.JWKSNoMatchingKey) return 'no published key matches the token (kid/alg)';
+  if (cause instanceof joseErrors.JWTExpired) return 'token expired';
+  if (cause instanceof joseErrors.JWTClaimValidationFailed)
+    return `claim ${cause.claim} ${cause.reason === 'missing' ? 'is missing' : 'is invalid'}`;
+  if (cause instanceof joseErrors.JOSEAlgNotAllowed) return 'alg not allowed';
+  if (cause instanceof joseErrors.JOSEError) return `${cause.code}: ${cause.message}`;
+  return `cannot verify: ${describe(cause)}`;
+}
+
+function refused(refusal: Refusal): Response {
+  return new Response(JSON.stringify({ error: refusal.error, error_description: refusal.message }), {
+    status: 400,
+    headers: { 'Content-Type': 'application/json', 'Cache-Control': 'no-store' },
+  });
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function optionalString(claims: JWTPayload, name: 'sid' | 'sub'): string | undefined {
+  const value = claims[name];
+  if (value === undefined) return undefined;
+  if (typeof value !== 'string' || value === '') throw new Refusal(`${name} must be a non-empty string`);
+  return value;
+}

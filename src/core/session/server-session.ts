@@ -1,0 +1,124 @@
+import { base64url, nowSeconds, randomId, utf8 } from '../encoding.js';
+import { type SessionRegistry, sessionKey } from '../registry.js';
+import type { Store } from '../store.js';
+import type { ResolvedConfig } from '../types.js';
+import { clearChunked, deleteCookie, serializeCookie } from './cookies.js';
+import {
+  expiresAt,
+  isSessionRecord,
+  isTokenRecord,
+  needsRoll,
+  type ReadResult,
+  type SessionBackend,
+  type SessionRecord,
+  sessionCookieAttributes,
+  sessionCookieName,
+  type TokenRecord,
+} from './model.js';
+
+/** What the store holds for one session. */
+export interface StoredSession {
+  r: SessionRecord;
+  k: TokenRecord;
+}
+
+const COOKIE_ID = /^[A-Za-z0-9_-]{43}$/;
+
+/**
+ * Server-mode sessions: the cookie holds only a random 256-bit id; the session lives in the
+ * store under the SHA-256 of that id (a leaked store dump holds no usable cookie), indexed by
+ * `(iss, sid)` and `(iss, sub)` so OP-initiated logout deletes exactly those sessions.
+ */
+export class ServerSessions implements SessionBackend {
+  readonly sessionName: string;
+  readonly #config: ResolvedConfig;
+  readonly #store: Store;
+  readonly #registry: SessionRegistry;
+  // read() already fetched the tokens with the record: readTokens() reuses them.
+  readonly #tokensOf = new WeakMap<SessionRecord, TokenRecord>();
+
+  constructor(config: ResolvedConfig, registry: SessionRegistry) {
+    this.#config = config;
+    this.#store = config.store;
+    this.#registry = registry;
+    this.sessionName = sessionCookieName(config, 'session');
+  }
+
+  async read(cookies: Map<string, string>): Promise<ReadResult> {
+    const id = cookies.get(this.sessionName);
+    if (id === undefined) return { record: null, expired: null, setCookies: [] };
+    if (!COOKIE_ID.test(id)) return { record: null, expired: null, setCookies: await this.clear(cookies) };
+    const key = sessionKey(await digest(id));
+    const [raw] = await this.#store.getMany([key]);
+    const stored = parse(raw ?? null);
+    // Unknown ids (ended, expired, never ours) read as signed out; the cookie is removed.
+    if (!stored) return { record: null, expired: null, setCookies: await this.clear(cookies) };
+    const now = nowSeconds();
+    if (now >= expiresAt(this.#config, stored.r)) {
+      return { record: null, expired: stored.r, setCookies: await this.clear(cookies, stored.r) };
+    }
+    if (needsRoll(this.#config, stored.r, now)) await this.#put(key, { r: { ...stored.r, t: now }, k: stored.k });
+    this.#tokensOf.set(stored.r, stored.k);
+    return { record: stored.r, expired: null, setCookies: [] };
+  }
+
+  async readTokens(_cookies: Map<string, string>, record: SessionRecord): Promise<TokenRecord | null> {
+    return this.#tokensOf.get(record) ?? null;
+  }
+
+  async write(record: SessionRecord, tokens: TokenRecord, cookies: Map<string, string>): Promise<string[]> {
+    // A fresh id at every login: an id planted before login (session fixation) is worthless.
+    const id = randomId(32);
+    const hash = await digest(id);
+    await this.#put(sessionKey(hash), { r: record, k: tokens });
+    await this.#registry.register({ ...record, id: hash }, record.a - nowSeconds());
+    const previous = cookies.get(this.sessionName);
+    if (previous !== undefined && previous !== id && COOKIE_ID.test(previous)) await this.#delete(await digest(previous));
+    return [serializeCookie(this.sessionName, id, sessionCookieAttributes(this.#config, record.a - nowSeconds()))];
+  }
+
+  async clear(cookies: Map<string, string>, record?: SessionRecord | null): Promise<string[]> {
+    const id = cookies.get(this.sessionName);
+    if (id !== undefined && COOKIE_ID.test(id)) await this.#delete(await digest(id), record ?? undefined);
+    const attrs = sessionCookieAttributes(this.#config, 0);
+    const out = clearChunked(this.sessionName, attrs, cookies);
+    return out.length > 0 ? out : [deleteCookie(this.sessionName, attrs)];
+  }
+
+  /** Deletes stored sessions by the hashes the registry indexes. */
+  async deleteByHash(hashes: readonly string[]): Promise<void> {
+    if (hashes.length > 0) await this.#store.delete(hashes.map(sessionKey));
+  }
+
+  /** Reads stored sessions by hash (for OP-initiated logout, which must check when each began). */
+  async readByHash(hashes: readonly string[]): Promise<Array<StoredSession | null>> {
+    if (hashes.length === 0) return [];
+    return (await this.#store.getMany(hashes.map(sessionKey))).map((raw) => parse(raw ?? null));
+  }
+
+  async #put(key: string, stored: StoredSession): Promise<void> {
+    const ttl = expiresAt(this.#config, stored.r) - nowSeconds();
+    await this.#store.set(key, JSON.stringify(stored), Math.max(1, ttl));
+  }
+
+  async #delete(hash: string, known?: SessionRecord): Promise<void> {
+    const record = known ?? (await this.readByHash([hash]))[0]?.r;
+    await this.#store.delete([sessionKey(hash)]);
+    if (record) await this.#registry.unregister({ ...record, id: hash });
+  }
+}
+
+/** The store key of a cookie id: base64url(SHA-256(id)). */
+async function digest(id: string): Promise<string> {
+  return base64url(new Uint8Array(await crypto.subtle.digest('SHA-256', utf8(id))));
+}
+
+function parse(raw: string | null): StoredSession | null {
+  if (raw === null) return null;
+  try {
+    const stored = JSON.parse(raw) as StoredSession;
+    return isSessionRecord(stored?.r) && isTokenRecord(stored.k, stored.r) ? stored : null;
+  } catch {
+    return null;
+  }
+}

@@ -1,0 +1,38 @@
+/**
+ * The one piece of shared state: a small async key-value interface with TTLs and sets.
+ * Stores know nothing of OIDC; the registry (`registry.ts`) gives the keys their meaning.
+ * Every entry has a TTL, so nothing grows without bound. Implementations: `oidc-session/stores/memory`
+ * (the default, one process), `oidc-session/stores/redis`, `oidc-session/stores/postgres`.
+ *
+ * Keys and members are opaque strings of any bytes a JavaScript string can hold (spaces, `&`,
+ * `#`, `%`, `+`, quotes, backslashes, `:`…): a store must round-trip them exactly.
+ */
+export interface Store {
+  /** Values of `keys`, in order; null for a missing or expired key. One round trip. */
+  getMany(keys: readonly string[]): Promise<Array<string | null>>;
+  /** Sets `key` to `value` for `ttlSeconds` (replacing any value and TTL). */
+  set(key: string, value: string, ttlSeconds: number): Promise<void>;
+  /** Sets `key` only when it is absent (or expired); true when this call set it. Atomic. */
+  setIfAbsent(key: string, value: string, ttlSeconds: number): Promise<boolean>;
+  /** Deletes keys (plain values or sets); missing keys are fine. */
+  delete(keys: readonly string[]): Promise<void>;
+  /** Adds `member` to the set at `key`; the set lives at least `ttlSeconds` from now (a TTL only grows). */
+  addToSet(key: string, member: string, ttlSeconds: number): Promise<void>;
+  /** Members of the set at `key` (empty when absent). */
+  setMembers(key: string): Promise<string[]>;
+  /** Removes members from the set at `key`. */
+  removeFromSet(key: string, members: readonly string[]): Promise<void>;
+  /** Optional: releases timers or connections the store owns (never the caller's client). */
+  close?(): Promise<void>;
+}
+
+/** Stores that live in one process say so, so the library can warn when several instances may run. */
+export interface StoreInfo {
+  readonly name: string;
+  /** True when every instance of the app sees the same data (Redis, PostgreSQL). */
+  readonly shared: boolean;
+}
+
+export const storeInfo: unique symbol = Symbol.for('oidc-session.store-info');
+
+export type DescribedStore = Store & { readonly [storeInfo]?: StoreInfo };

@@ -1,0 +1,123 @@
+/**
+ * A shared store on Redis, through the caller's own client: `ioredis` or `node-redis` (v4+).
+ * Every key carries a TTL; sets expire as a whole, and their TTL only grows.
+ *
+ * @example
+ * import { Redis } from 'ioredis';
+ * import { redisStore } from 'oidc-session/stores/redis';
+ * const store = redisStore(new Redis(process.env.REDIS_URL), { prefix: 'myapp:oidc:' });
+ * const auth = createAuth({ ...options, store });
+ * // the client stays yours: store.close() never quits it
+ */
+import { createHash } from 'node:crypto';
+import { type Store, type StoreInfo, storeInfo } from '../core/store.js';
+import { assertEncodable, assertString, assertStrings, wholeSeconds } from './shared.js';
+
+/** An `ioredis` client (or Cluster): raw commands go through `call`. */
+export interface IoRedisLike {
+  call(command: string, ...args: string[]): Promise<unknown>;
+}
+
+/** A connected `node-redis` v4+ client: raw commands go through `sendCommand`. */
+export interface NodeRedisLike {
+  sendCommand(args: string[]): Promise<unknown>;
+}
+
+export type RedisClientLike = IoRedisLike | NodeRedisLike;
+
+export interface RedisStoreOptions {
+  /** Put before every key, so several apps can share one Redis (default `oidc-session:`). */
+  prefix?: string;
+}
+
+export interface RedisStore extends Store {
+  readonly [storeInfo]: StoreInfo;
+  /** Does nothing: the client is the caller's to close. */
+  close(): Promise<void>;
+}
+
+const NAME = 'redisStore';
+const INFO: StoreInfo = Object.freeze({ name: 'redis', shared: true });
+
+/**
+ * SADD and the TTL in one atomic step. The TTL is raised only when the new one is longer (or the
+ * key had none), so a short-lived member never shortens the life of the set it joins.
+ */
+const ADD_TO_SET = `redis.call('SADD', KEYS[1], ARGV[1])
+if redis.call('PTTL', KEYS[1]) < tonumber(ARGV[2]) then redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
+return 1`;
+const ADD_TO_SET_SHA = createHash('sha1').update(ADD_TO_SET).digest('hex');
+
+type Send = (args: string[]) => Promise<unknown>;
+
+/** Both clients expose one raw-command entry point; everything else goes through it. */
+function commandSender(client: unknown): Send {
+  if (typeof client !== 'object' || client === null) {
+    throw new TypeError(`${NAME}: "client" must be an ioredis or node-redis (v4+) client, got ${client === null ? 'null' : typeof client}`);
+  }
+  // ioredis also has a `sendCommand`, taking a Command object: test for `call` first.
+  const { call, sendCommand } = client as { call?: unknown; sendCommand?: unknown };
+  if (typeof call === 'function') return ([command, ...args]) => call.call(client, command, ...args) as Promise<unknown>;
+  if (typeof sendCommand === 'function') return (args) => sendCommand.call(client, args) as Promise<unknown>;
+  throw new TypeError(`${NAME}: "client" must be an ioredis client (with .call) or a node-redis v4+ client (with .sendCommand)`);
+}
+
+/** A store keeping its keys under `prefix` in the caller's Redis. */
+export function redisStore(client: RedisClientLike, options: RedisStoreOptions = {}): RedisStore {
+  const send = commandSender(client);
+  const prefix = options.prefix ?? 'oidc-session:';
+  assertString(prefix, '"prefix"', NAME);
+  const keyOf = (key: string) => prefix + checked(key, 'a key');
+  const store: RedisStore = {
+    [storeInfo]: INFO,
+    async getMany(keys) {
+      assertStrings(keys, '"keys"', NAME);
+      if (keys.length === 0) return [];
+      const values = (await send(['MGET', ...keys.map(keyOf)])) as unknown[];
+      return values.map((value) => (typeof value === 'string' ? value : null));
+    },
+    async set(key, value, ttlSeconds) {
+      await send(['SET', keyOf(key), checked(value, 'a value'), 'EX', String(wholeSeconds(ttlSeconds, NAME))]);
+    },
+    async setIfAbsent(key, value, ttlSeconds) {
+      const reply = await send(['SET', keyOf(key), checked(value, 'a value'), 'EX', String(wholeSeconds(ttlSeconds, NAME)), 'NX']);
+      return reply === 'OK';
+    },
+    async delete(keys) {
+      assertStrings(keys, '"keys"', NAME);
+      if (keys.length > 0) await send(['DEL', ...keys.map(keyOf)]);
+    },
+    async addToSet(key, member, ttlSeconds) {
+      const ttlMs = wholeSeconds(ttlSeconds, NAME) * 1000;
+      await runAddToSet(send, keyOf(key), checked(member, 'a member'), String(ttlMs));
+    },
+    async setMembers(key) {
+      const members = await send(['SMEMBERS', keyOf(key)]);
+      // node-redis with RESP3 may map a set reply to a Set.
+      return Array.from(members as Iterable<string>);
+    },
+    async removeFromSet(key, members) {
+      assertStrings(members, '"members"', NAME);
+      if (members.length > 0) await send(['SREM', keyOf(key), ...members.map((member) => checked(member, 'a member'))]);
+    },
+    async close() {},
+  };
+  return Object.freeze(store);
+}
+
+function checked(value: string, what: string): string {
+  assertString(value, what, NAME);
+  assertEncodable(value, what, NAME);
+  return value;
+}
+
+/** EVALSHA, falling back to EVAL (which also caches the script) when the server does not know it yet. */
+async function runAddToSet(send: Send, key: string, member: string, ttlMs: string): Promise<unknown> {
+  const tail = ['1', key, member, ttlMs];
+  try {
+    return await send(['EVALSHA', ADD_TO_SET_SHA, ...tail]);
+  } catch (error) {
+    if (!String((error as { message?: unknown } | null)?.message).startsWith('NOSCRIPT')) throw error;
+    return send(['EVAL', ADD_TO_SET, ...tail]);
+  }
+}

@@ -1,0 +1,47 @@
+/**
+ * Mints sessions directly through the core (no provider round trip), for tests that need many
+ * sessions with chosen iss/sub/sid/login time — e.g. logout-token validation vectors.
+ */
+
+import { Context } from '../../src/core/context.js';
+import { randomId } from '../../src/core/encoding.js';
+import type { SessionRecord } from '../../src/core/session/model.js';
+import { Sealer } from '../../src/core/session/seal.js';
+import type { Auth } from '../../src/index.js';
+
+export interface MintOptions {
+  provider?: string;
+  sub?: string;
+  sid?: string | null;
+  /** Login time, epoch seconds (default now). */
+  createdAt?: number;
+}
+
+/** Returns the `Cookie` header of a new session, as the browser would send it. */
+export async function mintSession(auth: Auth, options: MintOptions = {}): Promise<string> {
+  const config = auth.config;
+  const provider = config.providers[options.provider ?? config.defaultProvider]!;
+  const now = Math.floor(Date.now() / 1000);
+  const c = options.createdAt ?? now;
+  const id = randomId();
+  const record: SessionRecord = {
+    v: 1,
+    id,
+    p: provider.name,
+    iss: provider.issuer,
+    sub: options.sub ?? 'alice',
+    ...(options.sid === null ? {} : { sid: options.sid ?? 'sid-1' }),
+    u: { sub: options.sub ?? 'alice' },
+    c,
+    a: c + config.absoluteDuration,
+    t: now,
+  };
+  const ctx = new Context(config, await Sealer.create(config.secrets));
+  const setCookies = await ctx.sessions.write(record, { v: 1, id, idt: 'x.y.z', at: 'access' }, new Map());
+  return setCookies.map((line) => line.split(';')[0]).join('; ');
+}
+
+/** True when a request carrying `cookie` is signed in. */
+export async function isSignedIn(auth: Auth, cookie: string): Promise<boolean> {
+  return (await auth.readSession(cookie)).session !== null;
+}
