@@ -45,6 +45,10 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
         redirect_uris: [`${appUrl}/auth/callback`],
         post_logout_redirect_uris: [`${appUrl}/auth/logout/callback`],
         ...options.client,
+        // 'BACKCHANNEL' stands for this app's own endpoint, whose port is known only now.
+        ...(options.client?.backchannel_logout_uri === 'BACKCHANNEL'
+          ? { backchannel_logout_uri: `${appUrl}/auth/backchannel-logout/default` }
+          : {}),
       },
     ],
   });
