@@ -33,6 +33,13 @@ describe('safeReturnTo', () => {
     ['evil.com'],
     [''],
     ['/' + 'a'.repeat(3000)],
+    ['/.//evil.com'],
+    ['/./\/evil.com'],
+    ['/a/..//evil.com'],
+    ['/..//evil.com'],
+    ['/%2e%2e//evil.com'],
+    ['/%2E/%2e//evil.com/x?y#z'],
+    ['/' + 'é'.repeat(400)],
   ])('when given %j then it refuses it', (input) => {
     expect(safeReturnTo(input, ORIGIN)).toBeNull();
   });
