@@ -10,12 +10,15 @@ export type {
   ExposedTokens,
   Logger,
   LogoutReason,
+  ProviderLogoutEvent,
   ProviderOptions,
+  PublicConfig,
   ResolvedConfig,
   ResolvedProvider,
   Session,
   SessionLifetimeOptions,
   SessionResult,
+  BackchannelOptions,
   UserClaims,
 } from './core/types.js';
 export { ConfigError, OidcSessionError, type OidcSessionErrorCode } from './errors.js';

@@ -109,6 +109,7 @@ export async function startDevProvider(opts: DevProviderOptions): Promise<DevPro
   try {
     // A store per instance: the default adapter is one store shared by every provider in the process.
     provider = new Provider(issuer, { ...configuration, adapter: createMemoryAdapter() });
+    await validateClients(provider, opts.clients);
   } catch (error) {
     await closeServer(server);
     throw error;
@@ -243,6 +244,11 @@ function findAccount(id: string, extra: Record<string, unknown> = {}) {
  */
 function alwaysIncludeSid(provider: OidcProvider): void {
   provider.Client.prototype.includeSid = () => true;
+}
+
+/** oidc-provider checks static clients only when first used; a bad one should fail at start instead. */
+async function validateClients(provider: OidcProvider, clients: DevClient[]): Promise<void> {
+  await Promise.all(clients.map((client) => provider.Client.find(client.client_id)));
 }
 
 async function addClient(provider: OidcProvider, client: DevClient): Promise<void> {

@@ -8,7 +8,7 @@
  */
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import type { Auth, Session } from '../core/types.js';
-import { answerAuthRoute, checkAuth, readSessionInto, recallAuth, rememberAuth, sendResponse, unauthenticated } from './shared.js';
+import { answerAuthRoute, checkAuth, pathAndQueryOf, readSessionInto, recallAuth, rememberAuth, sendResponse, unauthenticated } from './shared.js';
 
 declare global {
   namespace Express {
@@ -26,7 +26,7 @@ declare global {
 export function oidcSession(auth: Auth): RequestHandler {
   checkAuth(auth, 'oidcSession(auth)');
   return async (req: Request, res: Response, next: NextFunction) => {
-    const response = await answerAuthRoute(auth, req, { path: req.originalUrl, body: consumedBody(req) });
+    const response = await answerAuthRoute(auth, req, { path: pathAndQueryOf(req.originalUrl), body: consumedBody(req) });
     if (response) return sendResponse(res, response);
     rememberAuth(req, auth);
     req.auth = await readSessionInto(auth, req, res);
@@ -39,7 +39,7 @@ export function requireAuth(): RequestHandler {
   return async (req: Request, res: Response, next: NextFunction) => {
     if (req.auth) return next();
     const auth = recallAuth(req, 'requireAuth()');
-    await sendResponse(res, unauthenticated(auth, req.originalUrl, req.get('accept'), req.get('sec-fetch-mode')));
+    await sendResponse(res, unauthenticated(auth, pathAndQueryOf(req.originalUrl), req.get('accept'), req.get('sec-fetch-mode')));
   };
 }
 

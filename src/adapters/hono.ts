@@ -9,16 +9,7 @@
  */
 import type { MiddlewareHandler } from 'hono';
 import type { Auth, Session } from '../core/types.js';
-import {
-  BODY_METHODS,
-  checkAuth,
-  forwardToAuth,
-  publicUrl,
-  readCappedWebBody,
-  recallAuth,
-  rememberAuth,
-  unauthenticated,
-} from './shared.js';
+import { checkAuth, pathAndQueryOf, publicUrl, recallAuth, rememberAuth, unauthenticated } from './shared.js';
 
 /** Hono environment with the typed `auth` variable: `new Hono<OidcSessionEnv>()`. */
 export type OidcSessionEnv = { Variables: { auth: Session | null } };
@@ -49,14 +40,10 @@ export function requireAuth(): MiddlewareHandler<OidcSessionEnv> {
 
 /**
  * The request is rebuilt on our configured origin: Hono's URL comes from the Host header,
- * which the core must never trust.
+ * which the core must never trust. The body stays the raw stream; the core caps what it reads.
  */
-async function answerAuthRoute(auth: Auth, url: URL, raw: Request): Promise<Response | null> {
-  const body = BODY_METHODS.has(raw.method) ? await readCappedWebBody(raw) : undefined;
-  return forwardToAuth(auth, url, raw.method, new Headers(raw.headers), body);
-}
-
-function pathAndQueryOf(requestUrl: string): string {
-  const { pathname, search } = new URL(requestUrl);
-  return pathname + search;
+function answerAuthRoute(auth: Auth, url: URL, raw: Request): Promise<Response | null> {
+  // `duplex` is required for a stream body and is not yet in the DOM typings.
+  const init = { method: raw.method, headers: raw.headers, body: raw.body, duplex: 'half' };
+  return auth.handle(new Request(url, init as RequestInit));
 }

@@ -3,15 +3,16 @@
  * Internal to the adapters: nothing here decides anything about authentication.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { MAX_FORM_BYTES } from '../core/body.js';
 import type { Auth, Session } from '../core/types.js';
 
-/** Our POST routes take small forms; a larger body is refused before the core sees it. */
-export const MAX_BODY_BYTES = 16 * 1024;
+/**
+ * A Node body read up to the core's own form cap: its bytes, or the first bytes past the cap
+ * (`truncated`: the rest was drained unread), or 'aborted' when the client went away.
+ */
+type NodeBody = { bytes: Uint8Array; truncated: boolean } | 'aborted';
 
-/** Why a body was not read: over the cap, or the client went away. */
-export type BodyProblem = 'too-large' | 'aborted';
-
-export const BODY_METHODS = new Set(['POST', 'PUT', 'PATCH']);
+const BODY_METHODS = new Set(['POST', 'PUT', 'PATCH']);
 /** The adapter sets these from the body it actually forwards. */
 const FRAMING_HEADERS = new Set(['content-length', 'transfer-encoding']);
 
@@ -58,13 +59,20 @@ export function pathAndQueryOf(target: string | undefined): string {
  * never used, and concatenation (not `new URL(path, base)`) keeps `//evil.example` a path.
  */
 export function publicUrl(auth: Auth, pathAndQuery: string): URL {
-  return new URL(auth.config.baseUrl + pathAndQuery);
+  // Never throws: a target that is not a path (`*`, or anything that does not parse) is `/`.
+  if (pathAndQuery.startsWith('/')) {
+    try {
+      return new URL(auth.config.baseUrl + pathAndQuery);
+    } catch {}
+  }
+  return new URL(`${auth.config.baseUrl}/`);
 }
 
 /**
  * Answers one of the auth routes from a Node request, or null for any other path (the body
  * is then left untouched for the app). `body` replaces the stream when a framework already
- * consumed it.
+ * consumed it. The core decides what an oversized body gets (413, or 400 on back-channel
+ * logout); the Node stream is only capped so it is never buffered unbounded first.
  */
 export async function answerAuthRoute(
   auth: Auth,
@@ -74,23 +82,13 @@ export async function answerAuthRoute(
   const url = publicUrl(auth, options.path ?? pathAndQueryOf(req.url));
   if (!auth.isAuthPath(url.pathname)) return null;
   const method = req.method ?? 'GET';
-  const body = BODY_METHODS.has(method) ? (options.body ?? (await readCappedBody(req))) : undefined;
-  return forwardToAuth(auth, url, method, headersOf(req), body);
-}
-
-/** Hands a request to the core once its body is known to be small and complete. */
-export async function forwardToAuth(
-  auth: Auth,
-  url: URL,
-  method: string,
-  headers: Headers,
-  body: Uint8Array | BodyProblem | undefined,
-): Promise<Response | null> {
+  const body = BODY_METHODS.has(method) ? (options.body ? { bytes: options.body, truncated: false } : await readCappedBody(req)) : undefined;
   if (body === 'aborted') return badRequest();
-  if (body === 'too-large' || (body && body.byteLength > MAX_BODY_BYTES)) return tooLarge();
+  const headers = headersOf(req);
   for (const name of FRAMING_HEADERS) headers.delete(name);
-  if (body) headers.set('content-length', String(body.byteLength));
-  return auth.handle(new Request(url, { method, headers, body: body as Uint8Array<ArrayBuffer> | undefined }));
+  if (body) headers.set('content-length', String(body.bytes.byteLength));
+  const response = await auth.handle(new Request(url, { method, headers, body: body?.bytes as Uint8Array<ArrayBuffer> | undefined }));
+  return response && body?.truncated ? closingConnection(response) : response;
 }
 
 function headersOf(req: IncomingMessage): Headers {
@@ -104,46 +102,42 @@ function headersOf(req: IncomingMessage): Headers {
 }
 
 /**
- * Reads at most `limit` bytes, chunked bodies included. Past the cap the rest is drained,
- * not destroyed: destroying the socket would reset the client before it reads the 413.
+ * Reads at most `limit` bytes, chunked bodies included. Past the cap the bytes read so far
+ * (more than `limit`: the core refuses them) are kept and the rest is drained, not destroyed:
+ * destroying the socket would reset the client before it reads the refusal.
  */
-function readCappedBody(req: IncomingMessage, limit = MAX_BODY_BYTES): Promise<Uint8Array | BodyProblem> {
-  if (Number(req.headers['content-length'] ?? 0) > limit) return Promise.resolve(drain(req));
+function readCappedBody(req: IncomingMessage, limit = MAX_FORM_BYTES): Promise<NodeBody> {
   // Read before us by something else: no 'end' would ever come.
-  if (req.readableEnded) return Promise.resolve(new Uint8Array(0));
+  if (req.readableEnded) return Promise.resolve({ bytes: new Uint8Array(0), truncated: false });
   if (req.destroyed) return Promise.resolve('aborted');
   return new Promise((resolve) => {
     const chunks: Buffer[] = [];
     let size = 0;
-    const finish = (result: Uint8Array | BodyProblem) => {
+    const finish = (result: NodeBody) => {
       req.off('data', onData).off('end', onEnd).off('error', onAbort).off('close', onAbort);
       resolve(result);
     };
     const onData = (chunk: Buffer) => {
+      chunks.push(chunk);
       size += chunk.byteLength;
-      if (size > limit) finish(drain(req));
-      else chunks.push(chunk);
+      if (size <= limit) return;
+      req.on('error', () => {}).resume();
+      finish({ bytes: Buffer.concat(chunks, size), truncated: true });
     };
-    const onEnd = () => finish(Buffer.concat(chunks, size));
+    const onEnd = () => finish({ bytes: Buffer.concat(chunks, size), truncated: false });
     const onAbort = () => finish('aborted');
     req.on('data', onData).on('end', onEnd).on('error', onAbort).on('close', onAbort).resume();
   });
 }
 
-function drain(req: IncomingMessage): 'too-large' {
-  req.on('error', () => {}).resume();
-  return 'too-large';
+/** The unread rest of a refused body must not be taken for the next request on this connection. */
+function closingConnection(response: Response): Response {
+  const headers = new Headers(response.headers);
+  headers.set('connection', 'close');
+  return new Response(response.body, { status: response.status, statusText: response.statusText, headers });
 }
 
-export function tooLarge(): Response {
-  return new Response('Payload Too Large', {
-    status: 413,
-    // The unread rest of the body must not be taken for the next request on this connection.
-    headers: { 'Content-Type': 'text/plain; charset=utf-8', 'Cache-Control': 'no-store', Connection: 'close' },
-  });
-}
-
-export function badRequest(): Response {
+function badRequest(): Response {
   return new Response('Bad Request', {
     status: 400,
     headers: { 'Content-Type': 'text/plain; charset=utf-8', 'Cache-Control': 'no-store' },
@@ -161,7 +155,7 @@ export async function sendResponse(res: ServerResponse, response: Response): Pro
 }
 
 /** Adds Set-Cookie lines, keeping any the app or another middleware already set. */
-export function appendSetCookies(res: ServerResponse, cookies: string[]): void {
+function appendSetCookies(res: ServerResponse, cookies: string[]): void {
   if (cookies.length > 0) res.appendHeader('set-cookie', cookies);
 }
 
@@ -203,36 +197,4 @@ function prefersHtml(accept: string | null | undefined): boolean {
     if (type !== '' && q > best.q) best = { type, q };
   }
   return best.type === 'text/html' || best.type === 'application/xhtml+xml';
-}
-
-/** Reads a Web request body of at most `limit` bytes, for frameworks that hand us a Request (Hono). */
-export async function readCappedWebBody(request: Request, limit = MAX_BODY_BYTES): Promise<Uint8Array | BodyProblem> {
-  if (Number(request.headers.get('content-length') ?? 0) > limit) return 'too-large';
-  if (!request.body) return new Uint8Array(0);
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  const reader = request.body.getReader();
-  try {
-    for (let read = await reader.read(); !read.done; read = await reader.read()) {
-      size += read.value.byteLength;
-      if (size > limit) return 'too-large';
-      chunks.push(read.value);
-    }
-  } catch {
-    return 'aborted';
-  } finally {
-    reader.releaseLock();
-  }
-  return concat(chunks, size);
-}
-
-/** Like Buffer.concat, without Buffer: the Hono adapter may run outside Node. */
-function concat(chunks: Uint8Array[], size: number): Uint8Array {
-  const bytes = new Uint8Array(size);
-  let offset = 0;
-  for (const chunk of chunks) {
-    bytes.set(chunk, offset);
-    offset += chunk.byteLength;
-  }
-  return bytes;
 }

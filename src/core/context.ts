@@ -42,18 +42,18 @@ export class Context {
    * A store that fails makes the request signed out — fail closed — without deleting the
    * cookie, so the session comes back when the store does.
    */
-  async readSession(cookies: Map<string, string>): Promise<ReadResult> {
+  async readSession(cookies: Map<string, string>, { hooks = true } = {}): Promise<ReadResult> {
     let read: ReadResult;
     try {
       read = await this.sessions.read(cookies);
-      if (read.expired) await this.hook('onLogout', toSession(this.config, read.expired, null), 'expired');
+      if (read.expired && hooks) await this.hook('onLogout', toSession(this.config, read.expired, null), 'expired');
       const record = read.record;
       if (!record) return read;
       if (!this.#fromConfiguredProvider(record))
         return { record: null, expired: null, setCookies: await this.sessions.clear(cookies, record) };
       const endedBy = this.config.mode === 'cookie' ? await this.registry.endedBy(record) : null;
       if (endedBy) {
-        await this.hook('onLogout', toSession(this.config, record, null), endedBy);
+        if (hooks) await this.hook('onLogout', toSession(this.config, record, null), endedBy);
         return { record: null, expired: null, setCookies: await this.sessions.clear(cookies, record) };
       }
       return read;

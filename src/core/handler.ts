@@ -9,7 +9,7 @@ import { describe } from './providers.js';
 import { safeReturnTo } from './return-to.js';
 import { parseCookies } from './session/cookies.js';
 import { Sealer } from './session/seal.js';
-import type { Auth, ResolvedConfig, ResolvedProvider, Session, SessionResult } from './types.js';
+import type { Auth, PublicConfig, ResolvedConfig, ResolvedProvider, Session, SessionResult } from './types.js';
 
 type Route = (ctx: Context, request: Request, url: URL) => Promise<Response>;
 type Routes = Partial<Record<'GET' | 'POST', Route>> & { other?: () => Response };
@@ -64,18 +64,20 @@ export function createHandler(config: ResolvedConfig): Auth {
     }
   }
 
-  async function readSession(cookieHeader: string | null | undefined): Promise<SessionResult> {
+  async function readSession(cookieHeader: string | null | undefined, hooks = true): Promise<SessionResult> {
     const ctx = await context();
     const cookies = parseCookies(cookieHeader);
-    const { record, setCookies } = await ctx.readSession(cookies);
+    const { record, setCookies } = await ctx.readSession(cookies, { hooks });
     if (!record) return { session: null, setCookies };
     // The tokens cookie is decrypted only when the app may see a token.
     const tokens = config.exposeTokens.length > 0 ? await ctx.sessions.readTokens(cookies, record) : null;
     return { session: ctx.toSession(record, tokens), setCookies };
   }
 
+  // Read-only: it cannot send cookies, so it fires no hook either (the hook would repeat on
+  // every request still carrying the dead cookie).
   async function getSession(request: Request): Promise<Session | null> {
-    return (await readSession(request.headers.get('cookie'))).session;
+    return (await readSession(request.headers.get('cookie'), false)).session;
   }
 
   async function csrfToken(cookieHeader: string | null | undefined): Promise<string> {
@@ -93,14 +95,23 @@ export function createHandler(config: ResolvedConfig): Auth {
   }
 
   return Object.freeze({
-    config,
+    config: publicView(config),
     handle,
     isAuthPath: (pathname: string) => table.has(pathname),
     getSession,
-    readSession,
+    readSession: (cookieHeader: string | null | undefined) => readSession(cookieHeader),
     csrfToken,
     loginUrl,
   });
+}
+
+/** The configuration without secrets: `auth.config` may end up in a log. */
+function publicView(config: ResolvedConfig): PublicConfig {
+  const { secrets: _secrets, providers, ...rest } = config;
+  const publicProviders = Object.fromEntries(
+    Object.entries(providers).map(([name, { clientSecret: _secret, ...provider }]) => [name, Object.freeze(provider)]),
+  );
+  return Object.freeze({ ...rest, providers: Object.freeze(publicProviders) });
 }
 
 async function csrf(ctx: Context, request: Request): Promise<Response> {

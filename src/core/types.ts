@@ -165,15 +165,19 @@ export interface SessionResult {
 }
 
 export interface Auth {
-  /** Frozen, validated configuration. */
-  readonly config: ResolvedConfig;
+  /** Frozen, validated configuration, without the session secrets and client secrets. */
+  readonly config: PublicConfig;
   /** Answers the routes under `basePath`; `null` for any other path. */
   handle(request: Request): Promise<Response | null>;
   /** True when `pathname` is one of ours: adapters call `handle()` only then, so other requests build no `Request`. */
   isAuthPath(pathname: string): boolean;
-  /** Session of a request, or null. */
+  /**
+   * Session of a request, or null. Read-only: it cannot send cookies, so it neither rolls the
+   * idle window nor deletes a dead cookie, and calls no hook. In a request pipeline use an
+   * adapter, or `readSession()` and send its `setCookies`.
+   */
   getSession(request: Request): Promise<Session | null>;
-  /** Hot path for adapters: reads the session from a raw `Cookie` header. */
+  /** Reads the session from a raw `Cookie` header; the response must carry `setCookies`. Adapters use it. */
   readSession(cookieHeader: string | null | undefined): Promise<SessionResult>;
   /** CSRF token for the logout form of this request's session. */
   csrfToken(cookieHeader: string | null | undefined): Promise<string>;
@@ -198,6 +202,12 @@ export interface ResolvedProvider {
   readonly backchannel: Readonly<Required<BackchannelOptions>>;
 }
 
+/** What `auth.config` shows: the resolved configuration minus every secret (safe to log). */
+export type PublicConfig = Omit<ResolvedConfig, 'secrets' | 'providers'> & {
+  readonly providers: Readonly<Record<string, Omit<ResolvedProvider, 'clientSecret'>>>;
+};
+
+/** The validated configuration the core works with (internal: it holds the secrets). */
 export interface ResolvedConfig {
   readonly baseUrl: string;
   readonly origin: string;

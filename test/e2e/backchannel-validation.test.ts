@@ -69,7 +69,7 @@ describe('logout token validation (each refused token ends nothing)', () => {
   let cookie: string;
   beforeAll(async () => {
     auth = makeAuth();
-    cookie = await mintSession(auth, { createdAt: Math.floor(Date.now() / 1000) - 600 });
+    cookie = await mintSession(auth, SECRET, { createdAt: Math.floor(Date.now() / 1000) - 600 });
   });
 
   it('when alg is none then it is refused', async () => {
@@ -198,7 +198,7 @@ describe('logout token validation (each refused token ends nothing)', () => {
 
   it('when kid is unknown then the JWKS is refetched once (rate-limited), and after rotation the new key works', async () => {
     const fresh = makeAuth();
-    const session = await mintSession(fresh, { sid: 'rotated', createdAt: Math.floor(Date.now() / 1000) - 60 });
+    const session = await mintSession(fresh, SECRET, { sid: 'rotated', createdAt: Math.floor(Date.now() / 1000) - 60 });
     expect((await send(fresh, await issuer.logoutToken(CLIENT, { sid: 'unrelated' }))).status).toBe(200); // JWKS cached
     await issuer.addKey('rs-2', 'RS256', false);
     const before = issuer.jwksRequests;
@@ -219,7 +219,7 @@ describe('logout token validation (each refused token ends nothing)', () => {
 
   it('when requireLogoutJwtTyp is set then only logout+jwt is accepted', async () => {
     const strict = makeAuth({}, { requireLogoutJwtTyp: true });
-    const session = await mintSession(strict);
+    const session = await mintSession(strict, SECRET);
     for (const typ of [null, 'JWT']) {
       await expectRefused(strict, await send(strict, await issuer.logoutToken(CLIENT, { sid: 'x' }, { typ })), session, /typ/);
     }
@@ -228,7 +228,7 @@ describe('logout token validation (each refused token ends nothing)', () => {
 
   it('when allowMissingExp is set then a token without exp is bounded by iat + maxTokenAge', async () => {
     const lenient = makeAuth({}, { allowMissingExp: true, maxTokenAge: 60 });
-    const session = await mintSession(lenient, { createdAt: Math.floor(Date.now() / 1000) - 600 });
+    const session = await mintSession(lenient, SECRET, { createdAt: Math.floor(Date.now() / 1000) - 600 });
     const now = Math.floor(Date.now() / 1000);
     await expectRefused(lenient, await send(lenient, await issuer.logoutToken(CLIENT, { exp: undefined, iat: now - 300 })), session);
     expect((await send(lenient, await issuer.logoutToken(CLIENT, { exp: undefined, sid: 'no-exp' }))).status).toBe(200);
@@ -256,16 +256,18 @@ describe.each(['cookie', 'server'] as const)('what a valid logout token ends (%s
   });
 
   it('when the token has a sid then exactly that session ends; another browser of the same user survives', async () => {
-    const first = await mintSession(auth, { sub: 'u1', sid: 'browser-a', createdAt: earlier() });
-    const second = await mintSession(auth, { sub: 'u1', sid: 'browser-b', createdAt: earlier() });
+    const first = await mintSession(auth, SECRET, { sub: 'u1', sid: 'browser-a', createdAt: earlier() });
+    const second = await mintSession(auth, SECRET, { sub: 'u1', sid: 'browser-b', createdAt: earlier() });
     expect((await send(auth, await issuer.logoutToken(CLIENT, { sub: 'u1', sid: 'browser-a' }))).status).toBe(200);
     expect(await isSignedIn(auth, first)).toBe(false);
     expect(await isSignedIn(auth, second)).toBe(true);
   });
 
   it('when the token has only sub then every session of that user ends and other users survive', async () => {
-    const sessions = await Promise.all(['s1', 's2', 's3'].map((sid) => mintSession(auth, { sub: 'u2', sid, createdAt: earlier() })));
-    const other = await mintSession(auth, { sub: 'u3', sid: 's1', createdAt: earlier() });
+    const sessions = await Promise.all(
+      ['s1', 's2', 's3'].map((sid) => mintSession(auth, SECRET, { sub: 'u2', sid, createdAt: earlier() })),
+    );
+    const other = await mintSession(auth, SECRET, { sub: 'u3', sid: 's1', createdAt: earlier() });
     expect((await send(auth, await issuer.logoutToken(CLIENT, { sub: 'u2', sid: undefined }))).status).toBe(200);
     for (const cookie of sessions) expect(await isSignedIn(auth, cookie)).toBe(false);
     expect(await isSignedIn(auth, other)).toBe(true);
@@ -273,9 +275,9 @@ describe.each(['cookie', 'server'] as const)('what a valid logout token ends (%s
 
   it('when sid holds spaces, &, #, %, +, quotes and backslashes then it matches exactly', async () => {
     const sid = `a b&c#d%e+f'g"h\\i:j`;
-    const exact = await mintSession(auth, { sub: 'u4', sid, createdAt: earlier() });
-    const near = await mintSession(auth, { sub: 'u4', sid: `a b&c#d%e+f'g"h\\i:k`, createdAt: earlier() });
-    const encoded = await mintSession(auth, { sub: 'u4', sid: encodeURIComponent(sid), createdAt: earlier() });
+    const exact = await mintSession(auth, SECRET, { sub: 'u4', sid, createdAt: earlier() });
+    const near = await mintSession(auth, SECRET, { sub: 'u4', sid: `a b&c#d%e+f'g"h\\i:k`, createdAt: earlier() });
+    const encoded = await mintSession(auth, SECRET, { sub: 'u4', sid: encodeURIComponent(sid), createdAt: earlier() });
     expect((await send(auth, await issuer.logoutToken(CLIENT, { sub: 'u4', sid }))).status).toBe(200);
     expect(await isSignedIn(auth, exact)).toBe(false);
     expect(await isSignedIn(auth, near)).toBe(true);
@@ -284,17 +286,17 @@ describe.each(['cookie', 'server'] as const)('what a valid logout token ends (%s
 
   it('when a session began after the token was issued then the token does not end it', async () => {
     const now = Math.floor(Date.now() / 1000);
-    const fresh = await mintSession(auth, { sub: 'u5', sid: 'late', createdAt: now });
+    const fresh = await mintSession(auth, SECRET, { sub: 'u5', sid: 'late', createdAt: now });
     const token = await issuer.logoutToken(CLIENT, { sub: 'u5', sid: undefined, iat: now - 30, exp: now + 60 });
     expect((await send(auth, token)).status).toBe(200);
     expect(await isSignedIn(auth, fresh)).toBe(true);
   });
 
   it('when the user logs in again after a logout then the old session stays ended', async () => {
-    const old = await mintSession(auth, { sub: 'u6', sid: 'old', createdAt: earlier() });
+    const old = await mintSession(auth, SECRET, { sub: 'u6', sid: 'old', createdAt: earlier() });
     expect((await send(auth, await issuer.logoutToken(CLIENT, { sub: 'u6', sid: undefined }))).status).toBe(200);
     vi.useFakeTimers({ toFake: ['Date'], now: Date.now() + 5_000 });
-    const fresh = await mintSession(auth, { sub: 'u6', sid: 'new' });
+    const fresh = await mintSession(auth, SECRET, { sub: 'u6', sid: 'new' });
     expect(await isSignedIn(auth, fresh)).toBe(true);
     expect(await isSignedIn(auth, old)).toBe(false);
   });

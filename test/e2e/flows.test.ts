@@ -87,7 +87,15 @@ describe('login', () => {
   });
 
   it('when returnTo points elsewhere then it is ignored and the user lands on /', async () => {
-    for (const evil of ['//evil.example', 'https://evil.example/', '/\\evil.example', 'javascript:alert(1)', '/.//evil.example/x', '/a/..//evil.example', '/%2e%2e//evil.example']) {
+    for (const evil of [
+      '//evil.example',
+      'https://evil.example/',
+      '/\\evil.example',
+      'javascript:alert(1)',
+      '/.//evil.example/x',
+      '/a/..//evil.example',
+      '/%2e%2e//evil.example',
+    ]) {
       const { result } = await signIn(stack, evil);
       expect(result.url.href).toBe(`${stack.appUrl}/`);
     }

@@ -80,7 +80,13 @@ describe('front-channel logout', () => {
   it('when iss is wrong or only one of iss/sid is sent then nothing ends', async () => {
     const agent = await signIn(stack);
     const sid = await sidOf(agent);
-    for (const query of [{ iss: 'https://evil.example', sid }, { sid }, { iss: stack.provider.issuer }, { iss: `${stack.provider.issuer}/`, sid }]) {
+    const queries: Array<Record<string, string>> = [
+      { iss: 'https://evil.example', sid },
+      { sid },
+      { iss: stack.provider.issuer },
+      { iss: `${stack.provider.issuer}/`, sid },
+    ];
+    for (const query of queries) {
       const response = await fetch(`${stack.appUrl}/auth/frontchannel-logout/default?${new URLSearchParams(query)}`);
       expect(response.status).toBe(200);
     }

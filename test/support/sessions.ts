@@ -8,6 +8,7 @@ import { randomId } from '../../src/core/encoding.js';
 import type { SessionRecord } from '../../src/core/session/model.js';
 import { Sealer } from '../../src/core/session/seal.js';
 import type { Auth } from '../../src/index.js';
+import type { ResolvedConfig } from '../../src/core/types.js';
 
 export interface MintOptions {
   provider?: string;
@@ -18,8 +19,8 @@ export interface MintOptions {
 }
 
 /** Returns the `Cookie` header of a new session, as the browser would send it. */
-export async function mintSession(auth: Auth, options: MintOptions = {}): Promise<string> {
-  const config = auth.config;
+export async function mintSession(auth: Auth, secret: string, options: MintOptions = {}): Promise<string> {
+  const config = { ...auth.config, secrets: [secret] } as unknown as ResolvedConfig;
   const provider = config.providers[options.provider ?? config.defaultProvider]!;
   const now = Math.floor(Date.now() / 1000);
   const c = options.createdAt ?? now;

@@ -38,6 +38,15 @@ describe('createAuth option validation', () => {
     expect(auth.config.providers.default!.tokenEndpointAuthMethod).toBe('client_secret_basic');
   });
 
+  it('when the config is logged then it holds neither the session secret nor a client secret', () => {
+    const auth = createAuth(valid);
+    const text = JSON.stringify(auth.config);
+    expect(text).not.toContain(SECRET);
+    expect(text).not.toContain('s3cret');
+    expect(auth.config.providers.default).not.toHaveProperty('clientSecret');
+    expect(auth.config).not.toHaveProperty('secrets');
+  });
+
   it('when the secret is missing then it says how to make one', () => {
     expect(problemsOf({ ...valid, secret: undefined })).toEqual([expect.stringContaining('"secret" is required')]);
   });

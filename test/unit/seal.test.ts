@@ -23,6 +23,16 @@ describe('Sealer', () => {
     expect(await (await Sealer.create([NEW])).unseal(sealedNew, 'session')).toEqual({ n: 2 });
   });
 
+  it('when a payload is read again then it is the same frozen object, so no caller can change what the next sees', async () => {
+    const sealer = await Sealer.create([NEW]);
+    const sealed = await sealer.seal({ user: { role: 'reader' } }, 'session');
+    const first = await sealer.unseal<{ user: { role: string } }>(sealed, 'session');
+    expect(() => {
+      first!.user.role = 'admin';
+    }).toThrow(TypeError);
+    expect((await sealer.unseal<{ user: { role: string } }>(sealed, 'session'))!.user.role).toBe('reader');
+  });
+
   it('when a retired secret is dropped then its values no longer unseal', async () => {
     const sealedOld = await (await Sealer.create([OLD])).seal({ n: 1 }, 'session');
     expect(await (await Sealer.create([NEW])).unseal(sealedOld, 'session')).toBeNull();

@@ -63,7 +63,9 @@ export class Sealer {
     const cached = this.#cache.get(cacheKey);
     if (cached !== undefined) return cached as T;
     const payload = await this.#decrypt(value, purpose);
-    if (payload !== null) this.#remember(cacheKey, payload);
+    // Frozen: the cached object is shared by every request carrying this cookie, so no
+    // request (or app code) may change what the next one sees.
+    if (payload !== null) this.#remember(cacheKey, deepFreeze(payload));
     return payload as T | null;
   }
 
@@ -101,6 +103,14 @@ export class Sealer {
     }
     this.#cache.set(key, payload);
   }
+}
+
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const child of Object.values(value)) deepFreeze(child);
+  }
+  return value;
 }
 
 async function hkdf(secret: string, info: string, usage: AesKeyGenParams | HmacImportParams): Promise<{ raw: Uint8Array; key: CryptoKey }> {
