@@ -20,16 +20,18 @@ export class OidcSessionError extends Error {
 }
 
 /**
- * Thrown by `createAuth()` / `configFromEnv()` before any handler exists. It is a
- * `TypeError` (an argument error) that lists every problem found, each naming the option.
+ * Thrown by `createAuth()` before any handler exists, listing every problem found, each
+ * naming the option. One base class for everything the library throws, so
+ * `instanceof OidcSessionError` catches it too.
  */
-export class ConfigError extends TypeError {
+export class ConfigError extends OidcSessionError {
   override name = 'ConfigError';
-  readonly code = 'CONFIG_INVALID' as const;
+  override readonly code = 'CONFIG_INVALID' as const;
   readonly problems: readonly string[];
 
   constructor(problems: string[]) {
     super(
+      'CONFIG_INVALID',
       problems.length === 1
         ? `oidc-session: invalid configuration: ${problems[0]}`
         : `oidc-session: invalid configuration:\n  - ${problems.join('\n  - ')}`,

@@ -4,6 +4,7 @@ export { safeReturnTo } from './core/return-to.js';
 export type {
   Auth,
   AuthOptions,
+  BackchannelOptions,
   ClientAuthMethod,
   CookieOptions,
   ExposableToken,
@@ -18,7 +19,6 @@ export type {
   Session,
   SessionLifetimeOptions,
   SessionResult,
-  BackchannelOptions,
   UserClaims,
 } from './core/types.js';
 export { ConfigError, OidcSessionError, type OidcSessionErrorCode } from './errors.js';

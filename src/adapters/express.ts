@@ -8,7 +8,16 @@
  */
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import type { Auth, Session } from '../core/types.js';
-import { answerAuthRoute, checkAuth, pathAndQueryOf, readSessionInto, recallAuth, rememberAuth, sendResponse, unauthenticated } from './shared.js';
+import {
+  answerAuthRoute,
+  checkAuth,
+  pathAndQueryOf,
+  readSessionInto,
+  recallAuth,
+  rememberAuth,
+  sendResponse,
+  unauthenticated,
+} from './shared.js';
 
 declare global {
   namespace Express {

@@ -82,7 +82,11 @@ export async function answerAuthRoute(
   const url = publicUrl(auth, options.path ?? pathAndQueryOf(req.url));
   if (!auth.isAuthPath(url.pathname)) return null;
   const method = req.method ?? 'GET';
-  const body = BODY_METHODS.has(method) ? (options.body ? { bytes: options.body, truncated: false } : await readCappedBody(req)) : undefined;
+  const body = BODY_METHODS.has(method)
+    ? options.body
+      ? { bytes: options.body, truncated: false }
+      : await readCappedBody(req)
+    : undefined;
   if (body === 'aborted') return badRequest();
   const headers = headersOf(req);
   for (const name of FRAMING_HEADERS) headers.delete(name);

@@ -53,7 +53,8 @@ export class Context {
         return { record: null, expired: null, setCookies: await this.sessions.clear(cookies, record) };
       const endedBy = this.config.mode === 'cookie' ? await this.registry.endedBy(record) : null;
       if (endedBy) {
-        if (hooks) await this.hook('onLogout', toSession(this.config, record, null), endedBy);
+        // A revoked id was already reported at its logout; a tombstone is news to this cookie.
+        if (hooks && endedBy !== 'local') await this.hook('onLogout', toSession(this.config, record, null), endedBy);
         return { record: null, expired: null, setCookies: await this.sessions.clear(cookies, record) };
       }
       return read;
@@ -84,7 +85,8 @@ export class Context {
   }
 
   transientAttributes(scope: TransientScope, maxAge = 0): CookieAttributes {
-    const path = scope === 'callback' ? `${this.config.basePath}/callback` : `${this.config.basePath}/logout/callback`;
+    // Login attempts are visible to /login too, which prunes them (login.ts).
+    const path = scope === 'callback' ? this.config.basePath : `${this.config.basePath}/logout/callback`;
     // Lax, not Strict: the provider sends the browser back with a cross-site top-level GET.
     return { path, secure: this.config.secure, sameSite: 'Lax', maxAge };
   }

@@ -16,7 +16,7 @@ type Routes = Partial<Record<'GET' | 'POST', Route>> & { other?: () => Response 
 
 /** The routes under basePath, by sub-path and method. */
 const ROUTES: Record<string, Routes> = {
-  '/login': { GET: (ctx, _request, url) => startLogin(ctx, url) },
+  '/login': { GET: startLogin },
   '/callback': { GET: finishLogin },
   '/csrf': { GET: csrf },
   '/logout': { GET: logoutConfirmation, POST: (ctx, request) => logout(ctx, request) },

@@ -10,6 +10,16 @@ import type { ResolvedProvider, UserClaims } from './types.js';
 
 /** Lifetime of a login attempt: the user has this long at the provider's login page. */
 const TRANSACTION_SECONDS = 600;
+/** Login attempts kept at once (tabs); older ones are dropped so cookies cannot pile up. */
+const MAX_TRANSACTIONS = 4;
+/**
+ * Session cookies (name=value bytes, what the browser sends back) above this refuse the
+ * login rather than lock the user out: Node's HTTP server answers 431 to request headers
+ * over 16 KiB — logout included. Above the warning size, nginx's default 8 KiB header
+ * buffer already refuses them.
+ */
+const MAX_SESSION_COOKIE_BYTES = 14 * 1024;
+const WARN_SESSION_COOKIE_BYTES = 8 * 1024;
 
 /** What the transaction cookie holds between `/login` and `/callback`. */
 interface Transaction {
@@ -33,7 +43,7 @@ const PROTOCOL_CLAIMS = ['aud', 'azp', 'exp', 'iat', 'nbf', 'nonce', 'at_hash', 
  * @see https://openid.net/specs/openid-connect-core-1_0.html#AuthRequest Core §3.1.2.1
  * @see https://www.rfc-editor.org/rfc/rfc7636 PKCE
  */
-export async function startLogin(ctx: Context, url: URL): Promise<Response> {
+export async function startLogin(ctx: Context, request: Request, url: URL): Promise<Response> {
   const name = url.searchParams.get('provider') ?? ctx.config.defaultProvider;
   const provider = ctx.providers.get(name);
   if (!provider) return unknownProvider(ctx, name);
@@ -66,7 +76,26 @@ export async function startLogin(ctx: Context, url: URL): Promise<Response> {
     'callback',
     TRANSACTION_SECONDS,
   );
-  return redirect(authorizationUrl.href, 302, [cookie]);
+  return redirect(authorizationUrl.href, 302, [cookie, ...(await pruneTransactions(ctx, request))]);
+}
+
+/**
+ * Deletes all but the newest login attempts (and every expired one), so that a page
+ * sending the browser through `/login` again and again cannot grow the Cookie header
+ * until the callback is refused. Transaction cookies are scoped to basePath for this.
+ */
+async function pruneTransactions(ctx: Context, request: Request): Promise<string[]> {
+  const prefix = transactionName(ctx, '');
+  const attempts: Array<{ name: string; exp: number }> = [];
+  for (const [name, value] of ctx.cookiesOf(request)) {
+    if (!name.startsWith(prefix)) continue;
+    const tx = await ctx.sealer.unseal<Transaction>(value, 'transaction');
+    attempts.push({ name, exp: tx?.exp ?? 0 });
+  }
+  attempts.sort((a, b) => b.exp - a.exp);
+  const now = nowSeconds();
+  const stale = attempts.filter((a, i) => i >= MAX_TRANSACTIONS - 1 || a.exp < now);
+  return stale.map((a) => deleteCookie(a.name, ctx.transientAttributes('callback')));
 }
 
 /**
@@ -79,38 +108,79 @@ export async function startLogin(ctx: Context, url: URL): Promise<Response> {
  */
 export async function finishLogin(ctx: Context, request: Request, url: URL): Promise<Response> {
   const cookies = ctx.cookiesOf(request);
-  const state = url.searchParams.get('state') ?? '';
-  const name = /^[A-Za-z0-9_-]{1,128}$/.test(state) ? transactionName(ctx, state) : undefined;
+  const signedIn = (await ctx.readSession(cookies)).record !== null;
+  const found = await findTransaction(ctx, cookies, url.searchParams.get('state'));
+  if (!found) return staleCallback(ctx, signedIn, ctx.config.defaultReturnTo);
+  const { tx, clearTx } = found;
+  const provider = ctx.providers.get(tx.p);
+  if (!provider) return staleCallback(ctx, signedIn, tx.returnTo, [clearTx]);
+  const discovered = await ctx.discoverOrNull(provider, 'login');
+  if (!discovered) return providerUnreachable(provider, [clearTx]);
+  // RFC 9207 §2.4: checked on error responses too, before anything in them is believed.
+  const issProblem = checkIssParameter(discovered, url);
+  if (issProblem) {
+    ctx.logger.warn(`login refused (provider=${provider.name}): ${issProblem}`);
+    return staleCallback(ctx, signedIn, tx.returnTo, [clearTx]);
+  }
+  if (url.searchParams.has('error')) return providerError(ctx, provider, url, clearTx);
+  return completeLogin(ctx, { provider, discovered, url, tx, cookies, signedIn, clearTx });
+}
+
+interface Callback {
+  provider: ResolvedProvider;
+  discovered: oidc.Configuration;
+  url: URL;
+  tx: Transaction;
+  cookies: Map<string, string>;
+  signedIn: boolean;
+  clearTx: string;
+}
+
+async function completeLogin(ctx: Context, cb: Callback): Promise<Response> {
+  let record: SessionRecord;
+  let tokens: TokenRecord;
+  try {
+    ({ record, tokens } = await exchangeCode(ctx, cb.provider, cb.discovered, cb.url, cb.tx));
+  } catch (cause) {
+    ctx.logger.warn(`login refused (provider=${cb.provider.name}): ${describe(cause)}`);
+    return staleCallback(ctx, cb.signedIn, cb.tx.returnTo, [cb.clearTx]);
+  }
+  const sessionCookies = await ctx.sessions.write(record, tokens, cb.cookies);
+  const bytes = sessionCookies.reduce((sum, line) => sum + line.split(';', 1)[0]!.length, 0);
+  if (bytes > MAX_SESSION_COOKIE_BYTES) return sessionTooLarge(ctx, cb, bytes);
+  if (bytes > WARN_SESSION_COOKIE_BYTES) {
+    ctx.logger.warn(`login (provider=${cb.provider.name}): session cookies are ${bytes} bytes; proxies with 8 KiB header limits will refuse them; consider session.mode "server"`);
+  }
+  await ctx.hook('onLogin', ctx.toSession(record, tokens));
+  return redirect(cb.tx.returnTo, 303, [cb.clearTx, ...sessionCookies]);
+}
+
+/** The login attempt the callback's `state` names, or null (missing, altered, expired). */
+async function findTransaction(
+  ctx: Context,
+  cookies: Map<string, string>,
+  state: string | null,
+): Promise<{ tx: Transaction; clearTx: string } | null> {
+  const name = state !== null && /^[A-Za-z0-9_-]{1,128}$/.test(state) ? transactionName(ctx, state) : undefined;
   const sealed = name ? cookies.get(name) : undefined;
   const tx = sealed ? await ctx.sealer.unseal<Transaction>(sealed, 'transaction') : null;
-  const current = await ctx.readSession(cookies);
   if (tx?.v !== 1 || tx.state !== state || tx.exp < nowSeconds()) {
     ctx.logger.warn(
       `login refused: callback without a matching login attempt (${sealed ? 'expired or altered' : 'no transaction cookie'})`,
     );
-    return staleCallback(ctx, current.record !== null, ctx.config.defaultReturnTo);
+    return null;
   }
   // The transaction is single-use: whatever happens next, it is gone.
-  const clearTx = deleteCookie(name!, ctx.transientAttributes('callback'));
-  const provider = ctx.providers.get(tx.p);
-  if (!provider) return staleCallback(ctx, current.record !== null, tx.returnTo, [clearTx]);
+  return { tx, clearTx: deleteCookie(name!, ctx.transientAttributes('callback')) };
+}
 
-  const error = url.searchParams.get('error');
-  if (error !== null) return providerError(ctx, provider, url, clearTx);
-
-  const discovered = await ctx.discoverOrNull(provider, 'login');
-  if (!discovered) return providerUnreachable(provider, [clearTx]);
-  let record: SessionRecord;
-  let tokens: TokenRecord;
-  try {
-    ({ record, tokens } = await exchangeCode(ctx, provider, discovered, url, tx));
-  } catch (cause) {
-    ctx.logger.warn(`login refused (provider=${provider.name}): ${describe(cause)}`);
-    return staleCallback(ctx, current.record !== null, tx.returnTo, [clearTx]);
-  }
-  const setCookies = [clearTx, ...(await ctx.sessions.write(record, tokens, cookies))];
-  await ctx.hook('onLogin', ctx.toSession(record, tokens));
-  return redirect(tx.returnTo, 303, setCookies);
+/** RFC 9207: `iss` must be present when the provider advertises it, and always exact. */
+function checkIssParameter(discovered: oidc.Configuration, url: URL): string | null {
+  const metadata = discovered.serverMetadata();
+  const iss = url.searchParams.get('iss');
+  if (iss === null)
+    return metadata.authorization_response_iss_parameter_supported === true ? 'the iss parameter is missing (RFC 9207)' : null;
+  return iss === metadata.issuer ? null : 'the iss parameter does not match the issuer (RFC 9207)';
 }
 
 async function exchangeCode(
@@ -198,6 +268,18 @@ function staleCallback(ctx: Context, signedIn: boolean, returnTo: string, setCoo
       paragraph('The sign-in could not be completed: it was already used, it took too long, or it was started in another browser.') +
       link(`${ctx.config.basePath}/login`, 'Sign in again'),
     setCookies,
+  });
+}
+
+function sessionTooLarge(ctx: Context, cb: Callback, bytes: number): Response {
+  ctx.logger.error(
+    `login refused (provider=${cb.provider.name}): the session needs ${bytes} bytes of cookies (limit ${MAX_SESSION_COOKIE_BYTES}); request fewer scopes or claims, expose fewer tokens, or use session.mode "server"`,
+  );
+  return htmlPage({
+    status: 400,
+    title: 'Sign-in could not be completed',
+    body: paragraph('Your account carries more information than this app can keep in cookies. Please contact the site administrator.'),
+    setCookies: [cb.clearTx],
   });
 }
 

@@ -44,10 +44,12 @@ export class SessionRegistry {
   }
 
   /** Cookie mode: the channel whose tombstone ends this session, or null. One store round trip. */
-  async endedBy(session: RegisteredSession): Promise<Channel | null> {
-    const keys = [subTombstone(session.iss, session.sub)];
+  async endedBy(session: RegisteredSession): Promise<Channel | 'local' | null> {
+    const keys = [revokedKey(session.id), subTombstone(session.iss, session.sub)];
     if (session.sid !== undefined) keys.push(sidTombstone(session.iss, session.sid));
-    for (const value of await this.#store.getMany(keys)) {
+    const values = await this.#store.getMany(keys);
+    if (values[0] !== null && values[0] !== undefined) return 'local';
+    for (const value of values.slice(1)) {
       const tombstone = parseTombstone(value ?? null);
       if (tombstone && session.c <= tombstone.at) return tombstone.channel;
     }
@@ -62,6 +64,14 @@ export class SessionRegistry {
     const previous = parseTombstone(existing ?? null);
     const time = previous === null ? at : Math.max(at, previous.at);
     await this.#store.set(key, `${time} ${channel}`, this.#tombstoneTtl);
+  }
+
+  /**
+   * Cookie mode: marks one session (by our id) as signed out, so a copy of its cookie taken
+   * before logout (another tab, a stolen cookie) is refused too. Lives as long as the session could.
+   */
+  async revoke(id: string, ttlSeconds: number): Promise<void> {
+    await this.#store.set(revokedKey(id), '1', Math.max(1, ttlSeconds));
   }
 
   /** Server mode: indexes a new session under its `(iss, sid)` and `(iss, sub)`. */
@@ -114,6 +124,7 @@ const subTombstone = (iss: string, sub: string) => key('tomb-sub', iss, sub);
 const sidIndex = (iss: string, sid: string) => key('idx-sid', iss, sid);
 const subIndex = (iss: string, sub: string) => key('idx-sub', iss, sub);
 const jtiKey = (iss: string, jti: string) => key('jti', iss, jti);
+const revokedKey = (id: string) => `revoked:${id}`;
 
 function parseTombstone(value: string | null): { at: number; channel: Channel } | null {
   if (value === null) return null;

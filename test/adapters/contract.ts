@@ -3,7 +3,7 @@
  * development provider, with the app on a real port (the provider redirects back to it).
  */
 import { createServer, request, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { type AddressInfo, connect } from 'node:net';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { type DevProvider, startDevProvider } from '../../examples/demo/dev-provider.js';
 import { createAuth } from '../../src/config.js';
@@ -117,6 +117,29 @@ export function adapterContract(attach: AttachApp): () => Harness {
     expect(chunked.status).toBe(413);
   });
 
+  it('when a back-channel logout body is over 16 KiB then the core answers 400 JSON, with or without Content-Length', async () => {
+    // A provider posts server to server: no Origin, no cookie, nothing an adapter may refuse on.
+    const form = `logout_token=${'a'.repeat(17 * 1024)}`;
+    for (const body of [form, streamOf(form)]) {
+      const response = await postForm(`${h().baseUrl}/auth/backchannel-logout/default`, body, {});
+      expect(response.status).toBe(400);
+      expect(await response.json()).toMatchObject({ error: 'invalid_request' });
+    }
+  });
+
+  it('when the request target is absolute-form, * or has a malformed query then no 500 and the server stays up', async () => {
+    const answered: Record<string, number> = {};
+    for (const target of ['http://x/auth/login', '*', '/auth/login?%zz']) {
+      answered[target] = await rawRequestLine(h().baseUrl, `GET ${target} HTTP/1.1`);
+    }
+    // An answer (not a dropped connection), and not a server error.
+    expect(Object.entries(answered).filter(([, status]) => status < 200 || status >= 500)).toEqual([]);
+    // The absolute-form target keeps its path: the login route answers it.
+    expect(answered['http://x/auth/login']).toBe(302);
+    const response = await fetch(`${h().baseUrl}/public`);
+    expect(await response.json()).toEqual({ signedIn: false });
+  });
+
   return h;
 }
 
@@ -176,9 +199,13 @@ function postLogout(agent: Agent, h: Harness, fields: Record<string, string>): P
 }
 
 function postLogoutRaw(h: Harness, body: string | ReadableStream<Uint8Array>): Promise<Response> {
-  return fetch(`${h.baseUrl}/auth/logout`, {
+  return postForm(`${h.baseUrl}/auth/logout`, body, { Origin: h.baseUrl });
+}
+
+function postForm(url: string, body: string | ReadableStream<Uint8Array>, headers: Record<string, string>): Promise<Response> {
+  return fetch(url, {
     method: 'POST',
-    headers: { Origin: h.baseUrl, 'Content-Type': 'application/x-www-form-urlencoded' },
+    headers: { ...headers, 'Content-Type': 'application/x-www-form-urlencoded' },
     body,
     // Required by fetch for a streamed body, which goes out chunked, without Content-Length.
     duplex: 'half',
@@ -204,5 +231,25 @@ export function rawGet(url: string, headers: Record<string, string>): Promise<{ 
     })
       .on('error', reject)
       .end();
+  });
+}
+
+/**
+ * Sends one request line over a bare socket (node:http and fetch() normalise the target) and
+ * returns the status of the answer, or 0 when the server closed the connection without one.
+ */
+function rawRequestLine(baseUrl: string, requestLine: string): Promise<number> {
+  const { hostname, port } = new URL(baseUrl);
+  return new Promise((resolve, reject) => {
+    let received = '';
+    const socket = connect(Number(port), hostname, () => {
+      socket.write(`${requestLine}\r\nHost: ${hostname}:${port}\r\nConnection: close\r\n\r\n`);
+    });
+    socket.setEncoding('utf8');
+    socket.on('data', (chunk: string) => {
+      received += chunk;
+    });
+    socket.on('error', reject);
+    socket.on('close', () => resolve(Number(/^HTTP\/1\.1 (\d{3})/.exec(received)?.[1] ?? 0)));
   });
 }

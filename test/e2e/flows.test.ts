@@ -52,7 +52,7 @@ describe('login', () => {
     expect(body).toMatchObject({ provider: 'default', tokens: {} });
   });
 
-  it('when the login starts then it uses PKCE S256, state and nonce, and a transaction cookie scoped to the callback', async () => {
+  it('when the login starts then it uses PKCE S256, state and nonce, and a transaction cookie scoped to the auth routes', async () => {
     const agent = new Agent();
     const response = await agent.fetch(`${stack.appUrl}/auth/login`);
     expect(response.status).toBe(302);
@@ -64,7 +64,7 @@ describe('login', () => {
     expect(location.searchParams.get('nonce')).toBeTruthy();
     expect(location.searchParams.get('redirect_uri')).toBe(`${stack.appUrl}/auth/callback`);
     const [tx] = agent.allCookies();
-    expect(tx).toMatchObject({ path: '/auth/callback', httpOnly: true, sameSite: 'lax' });
+    expect(tx).toMatchObject({ path: '/auth', httpOnly: true, sameSite: 'lax' });
     expect(tx!.name).toBe(`oidc.tx.${location.searchParams.get('state')}`);
   });
 
@@ -143,7 +143,7 @@ describe('login', () => {
     const location = new URL((await agent.fetch(`${stack.appUrl}/auth/login`)).headers.get('location')!);
     const state = location.searchParams.get('state')!;
     const response = await agent.fetch(
-      `${stack.appUrl}/auth/callback?state=${state}&error=access_denied&error_description=${encodeURIComponent('<script>alert(1)</script>')}`,
+      `${stack.appUrl}/auth/callback?state=${state}&iss=${encodeURIComponent(stack.provider.issuer)}&error=access_denied&error_description=${encodeURIComponent('<script>alert(1)</script>')}`,
     );
     expect(response.status).toBe(400);
     const html = await response.text();

@@ -60,18 +60,13 @@ describe.runIf(available)('postgres', () => {
   );
 
   describe('postgres store specifics', () => {
-    it.each([
-      'Upper',
-      '1starts_with_digit',
-      'has-dash',
-      'x; drop table users',
-      'a'.repeat(42),
-      '',
-      'naïve',
-    ])('when the table prefix is %j then it throws a TypeError quoting "table"', (table) => {
-      expect(() => postgresStore(admin, { table })).toThrow(TypeError);
-      expect(() => postgresStore(admin, { table })).toThrow(/"table" must match/);
-    });
+    it.each(['Upper', '1starts_with_digit', 'has-dash', 'x; drop table users', 'a'.repeat(42), '', 'naïve'])(
+      'when the table prefix is %j then it throws a TypeError quoting "table"',
+      (table) => {
+        expect(() => postgresStore(admin, { table })).toThrow(TypeError);
+        expect(() => postgresStore(admin, { table })).toThrow(/"table" must match/);
+      },
+    );
 
     it('when the table prefix is 41 valid characters then it is accepted', async () => {
       await postgresStore(admin, { table: `_${'a1'.repeat(20)}`, migrate: false }).close();

@@ -119,14 +119,17 @@ describe.runIf(available)('redis', () => {
       expect(await io.ttl(`${run}foreign:set`)).toBeGreaterThan(40);
     });
 
-    it.each(['ioredis', 'node-redis'] as const)('when the server forgot the script (SCRIPT FLUSH) then addToSet falls back to EVAL (%s)', async (kind) => {
-      const store = redisStore(kind === 'ioredis' ? io : node, { prefix: `${run}flush-${kind}:` });
-      await store.addToSet('set', 'a', 60);
-      await io.script('FLUSH');
-      await store.addToSet('set', 'b', 60);
-      await store.addToSet('set', 'c', 60);
-      expect((await store.setMembers('set')).sort()).toEqual(['a', 'b', 'c']);
-    });
+    it.each(['ioredis', 'node-redis'] as const)(
+      'when the server forgot the script (SCRIPT FLUSH) then addToSet falls back to EVAL (%s)',
+      async (kind) => {
+        const store = redisStore(kind === 'ioredis' ? io : node, { prefix: `${run}flush-${kind}:` });
+        await store.addToSet('set', 'a', 60);
+        await io.script('FLUSH');
+        await store.addToSet('set', 'b', 60);
+        await store.addToSet('set', 'c', 60);
+        expect((await store.setMembers('set')).sort()).toEqual(['a', 'b', 'c']);
+      },
+    );
 
     it('when a key holds a lone surrogate then the write is refused before reaching Redis', async () => {
       const store = redisStore(io, { prefix: `${run}utf:` });
@@ -143,4 +146,3 @@ describe.runIf(available)('redis', () => {
     });
   });
 });
-

@@ -30,8 +30,11 @@ export async function requireService(name: ServiceName, probe: () => Promise<unk
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
     const where = `${name} at ${URLS[name]} is unreachable (${reason})`;
-    if (process.env.CI === 'true') throw new Error(`${where}; CI=true, so this suite fails instead of skipping`, { cause: error });
-    console.warn(`⚠️  SKIPPING the ${name} tests: ${where}. Start it with: ${HOW_TO_START[name]}`);
+    const start = `Start it with: ${HOW_TO_START[name]}`;
+    if (process.env.CI === 'true') {
+      throw new Error(`${where}; CI=true, so this suite fails instead of skipping. ${start}`, { cause: error });
+    }
+    console.warn(`⚠️  SKIPPING the ${name} tests: ${where}. ${start}`);
     return false;
   }
 }

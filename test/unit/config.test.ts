@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { configFromEnv, createAuth } from '../../src/config.js';
 import type { AuthOptions } from '../../src/core/types.js';
-import { ConfigError } from '../../src/errors.js';
+import { ConfigError, OidcSessionError } from '../../src/errors.js';
 
 const SECRET = 'a-very-long-secret-of-at-least-32-bytes!';
 const valid: AuthOptions = {
@@ -15,7 +15,7 @@ function problemsOf(options: unknown): string[] {
     createAuth(options as AuthOptions);
   } catch (error) {
     expect(error).toBeInstanceOf(ConfigError);
-    expect(error).toBeInstanceOf(TypeError);
+    expect(error).toBeInstanceOf(OidcSessionError);
     expect((error as ConfigError).code).toBe('CONFIG_INVALID');
     return [...(error as ConfigError).problems];
   }

@@ -2,7 +2,7 @@ export interface EndSessionParams {
   idTokenHint?: string;
   clientId: string;
   postLogoutRedirectUri: string;
-  state: string;
+  state?: string;
   logoutHint?: string;
   uiLocales?: string;
 }
@@ -17,8 +17,9 @@ export interface EndSessionParams {
  */
 export function buildEndSessionUrl(endSessionEndpoint: string, params: EndSessionParams): URL {
   const url = new URL(endSessionEndpoint);
+  const ours = new URLSearchParams();
   const set = (name: string, value: string | undefined) => {
-    if (value !== undefined && value !== '') url.searchParams.set(name, value);
+    if (value !== undefined && value !== '') ours.set(name, value);
   };
   set('id_token_hint', params.idTokenHint); // spec §2: RECOMMENDED
   set('client_id', params.clientId);
@@ -26,5 +27,21 @@ export function buildEndSessionUrl(endSessionEndpoint: string, params: EndSessio
   set('state', params.state); // spec §2: returned to us unchanged
   set('logout_hint', params.logoutHint);
   set('ui_locales', params.uiLocales);
+  // The endpoint's own query is kept byte for byte (re-encoding could change what the
+  // provider sees, e.g. "flag" into "flag="); only pairs we set ourselves are replaced.
+  const kept = url.search
+    .slice(1)
+    .split('&')
+    .filter((pair) => pair !== '' && !ours.has(decodeName(pair)));
+  url.search = [...kept, ours.toString()].filter(Boolean).join('&');
   return url;
+}
+
+function decodeName(pair: string): string {
+  const name = pair.split('=')[0]!.replaceAll('+', ' ');
+  try {
+    return decodeURIComponent(name);
+  } catch {
+    return name;
+  }
 }

@@ -4,6 +4,7 @@ import { checkCsrfToken, csrfTokenFor, isSameOriginRequest } from '../csrf.js';
 import { nowSeconds, randomId } from '../encoding.js';
 import { escapeHtml, htmlPage, link, paragraph, redirect } from '../html.js';
 import { safeReturnTo } from '../return-to.js';
+import type { ResolvedProvider } from '../types.js';
 import { buildEndSessionUrl } from './end-session.js';
 import { endLocalSession } from './local.js';
 
@@ -64,25 +65,49 @@ export async function logout(ctx: Context, request: Request): Promise<Response> 
   const tokens = record ? await ctx.sessions.readTokens(cookies, record) : null;
   const provider = record ? ctx.providers.get(record.p) : undefined;
   const federated = provider?.federatedLogout === true && form?.get('federated') !== 'false';
-  const reason = federated ? 'rp-initiated' : 'local';
-  const setCookies = await endLocalSession(ctx, cookies, record, tokens, reason);
+  const setCookies = await endLocalSession(ctx, cookies, record, tokens, federated ? 'rp-initiated' : 'local');
   const returnTo = safeReturnTo(form?.get('returnTo'), ctx.config.origin) ?? ctx.config.defaultReturnTo;
+  const state = await rememberReturn(ctx, returnTo, setCookies);
+  if (!federated || !provider) return afterLocalLogout(ctx, state, setCookies);
+  return toEndSession(ctx, provider, tokens?.idt, state, setCookies);
+}
+
+/**
+ * The `state` of the round trip, bound to returnTo in a sealed cookie — only when the
+ * post-logout redirect is our own callback, which is where the state is checked.
+ * A custom `postLogoutRedirectUri` is the app's page: no state, no returnTo.
+ */
+async function rememberReturn(ctx: Context, returnTo: string, setCookies: string[]): Promise<string | undefined> {
+  if (ctx.config.postLogoutRedirectUri !== `${ctx.config.baseUrl}${ctx.config.basePath}/logout/callback`) return undefined;
   const state = randomId();
   setCookies.push(await logoutStateCookie(ctx, state, returnTo));
+  return state;
+}
 
-  if (!federated || !provider) return redirect(withState(ctx.config.postLogoutRedirectUri, state), 303, setCookies);
+function afterLocalLogout(ctx: Context, state: string | undefined, setCookies: string[]): Response {
+  return redirect(withState(ctx.config.postLogoutRedirectUri, state), 303, setCookies);
+}
+
+/** RP-initiated logout: 303 to the provider's end_session_endpoint (spec §2), or local when there is none. */
+async function toEndSession(
+  ctx: Context,
+  provider: ResolvedProvider,
+  idToken: string | undefined,
+  state: string | undefined,
+  setCookies: string[],
+): Promise<Response> {
   const discovered = await ctx.discoverOrNull(provider, 'logout');
   if (!discovered) return signedOutProviderDown(provider.displayName, setCookies);
   const endpoint = discovered.serverMetadata().end_session_endpoint;
   if (!endpoint) {
     ctx.logger.info?.(`logout: provider ${provider.name} has no end_session_endpoint; signed out of this app only`);
-    return redirect(withState(ctx.config.postLogoutRedirectUri, state), 303, setCookies);
+    return afterLocalLogout(ctx, state, setCookies);
   }
   const url = buildEndSessionUrl(endpoint, {
-    ...(tokens?.idt ? { idTokenHint: tokens.idt } : {}),
+    ...(idToken ? { idTokenHint: idToken } : {}),
     clientId: provider.clientId,
     postLogoutRedirectUri: ctx.config.postLogoutRedirectUri,
-    state,
+    ...(state ? { state } : {}),
     ...(provider.logoutHint ? { logoutHint: provider.logoutHint } : {}),
     ...(provider.uiLocales ? { uiLocales: provider.uiLocales } : {}),
   });
@@ -121,7 +146,8 @@ function logoutStateName(ctx: Context): string {
   return `${ctx.transientPrefix}${ctx.config.cookieName}.logout`;
 }
 
-function withState(uri: string, state: string): string {
+function withState(uri: string, state: string | undefined): string {
+  if (state === undefined) return uri;
   const url = new URL(uri);
   url.searchParams.set('state', state);
   return url.href;

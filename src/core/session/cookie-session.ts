@@ -15,8 +15,6 @@ import {
 } from './model.js';
 import type { Sealer } from './seal.js';
 
-const LARGE_COOKIES_BYTES = 8 * 1024;
-
 /**
  * Cookie-mode sessions: the session lives in two sealed, chunked cookies, `…session`
  * (claims) and `…tokens`. Nothing is stored server-side but tombstones (see registry.ts).
@@ -26,7 +24,6 @@ export class CookieSessions implements SessionBackend {
   readonly tokensName: string;
   readonly #config: ResolvedConfig;
   readonly #sealer: Sealer;
-  #warnedLarge = false;
 
   constructor(config: ResolvedConfig, sealer: Sealer) {
     this.#config = config;
@@ -62,12 +59,10 @@ export class CookieSessions implements SessionBackend {
   async write(record: SessionRecord, tokens: TokenRecord, cookies: Map<string, string>): Promise<string[]> {
     const maxAge = record.a - nowSeconds();
     const sealedTokens = await this.#sealer.seal(tokens, 'tokens');
-    const setCookies = [
+    return [
       ...(await this.#writeSession(record, cookies)),
       ...writeChunked(this.tokensName, sealedTokens, sessionCookieAttributes(this.#config, maxAge), cookies),
     ];
-    this.#warnIfLarge(setCookies);
-    return setCookies;
   }
 
   /** Deletes the session and tokens cookies and every chunk of them the request carried. */
@@ -81,17 +76,5 @@ export class CookieSessions implements SessionBackend {
     const maxAge = record.a - nowSeconds();
     const sealed = await this.#sealer.seal(record, 'session');
     return writeChunked(this.sessionName, sealed, sessionCookieAttributes(this.#config, maxAge), cookies);
-  }
-
-  // Node's http server refuses request headers over 16 KiB by default (431), and so do many
-  // proxies: say so once, at the login that made the cookies that large.
-  #warnIfLarge(setCookies: string[]): void {
-    const bytes = setCookies.reduce((sum, line) => sum + line.length, 0);
-    if (bytes > LARGE_COOKIES_BYTES && !this.#warnedLarge) {
-      this.#warnedLarge = true;
-      this.#config.logger.warn(
-        `session cookies are ${bytes} bytes: requests may pass a 16 KiB header limit; request fewer scopes or claims, expose fewer tokens, or use session.mode "server"`,
-      );
-    }
   }
 }
