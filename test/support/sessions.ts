@@ -7,8 +7,8 @@ import { Context } from '../../src/core/context.js';
 import { randomId } from '../../src/core/encoding.js';
 import type { SessionRecord } from '../../src/core/session/model.js';
 import { Sealer } from '../../src/core/session/seal.js';
-import type { Auth } from '../../src/index.js';
 import type { ResolvedConfig } from '../../src/core/types.js';
+import type { Auth } from '../../src/index.js';
 
 export interface MintOptions {
   provider?: string;

@@ -35,7 +35,9 @@ describe('buildEndSessionUrl', () => {
 
   it('when the endpoint query has bare flags and encoded values then they are kept byte for byte', () => {
     const url = buildEndSessionUrl('https://op.example.com/logout?flag&x=a%20b&y=c+d', base);
-    expect(url.search.startsWith('?flag&x=a%20b&y=c+d&id_token_hint=') || url.search.startsWith('?flag&x=a%20b&y=c+d&client_id=')).toBe(true);
+    expect(url.search.startsWith('?flag&x=a%20b&y=c+d&id_token_hint=') || url.search.startsWith('?flag&x=a%20b&y=c+d&client_id=')).toBe(
+      true,
+    );
   });
 
   it('when the endpoint query clashes with ours then ours wins and is not duplicated', () => {
