@@ -1,6 +1,7 @@
 export { configFromEnv, createAuth } from './config.js';
 export { buildEndSessionUrl, type EndSessionParams } from './core/logout/end-session.js';
 export { safeReturnTo } from './core/return-to.js';
+export type { Store } from './core/store.js';
 export type {
   Auth,
   AuthOptions,

@@ -2,10 +2,12 @@
  * `npm start`: the demo app on http://127.0.0.1:3000. With no OIDC_* variables it also
  * starts an embedded development OpenID provider on http://127.0.0.1:3001 and configures
  * itself against it; with OIDC_ISSUER / OIDC_CLIENT_ID / OIDC_CLIENT_SECRET / APP_URL /
- * SESSION_SECRET it runs against any provider.
+ * SESSION_SECRET it runs against any provider. SESSION_MODE (cookie|server) and
+ * SESSION_STORE (memory | redis://… | postgres://…) choose where sessions live.
  */
 import type { AddressInfo } from 'node:net';
-import { configFromEnv, createAuth } from '../../src/index.js';
+import { type AuthOptions, configFromEnv, createAuth, type Store } from '../../src/index.js';
+import { memoryStore } from '../../src/stores/memory.js';
 import { createDemoApp, type DemoInfo } from './app.js';
 import { startDevProvider } from './dev-provider.js';
 
@@ -17,9 +19,10 @@ async function main(): Promise<void> {
   const port = Number(env.PORT ?? 3000);
   const embedded = !Object.keys(env).some((k) => /^OIDC_(?:[A-Z0-9_]+_)?ISSUER$/.test(k));
   const appUrl = env.APP_URL ?? `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`;
+  const { store, name: storeName } = await openStore(env.SESSION_STORE ?? 'memory');
 
+  let options: AuthOptions = configFromEnv({ ...env, APP_URL: appUrl });
   let info: DemoInfo;
-  let options = configFromEnv({ ...env, APP_URL: appUrl }, embedded ? {} : undefined);
   if (embedded) {
     const provider = await startDevProvider({
       host: '127.0.0.1',
@@ -30,6 +33,8 @@ async function main(): Promise<void> {
           client_secret: 'demo-secret',
           redirect_uris: [`${appUrl}/auth/callback`],
           post_logout_redirect_uris: [`${appUrl}/auth/logout/callback`],
+          backchannel_logout_uri: `${appUrl}/auth/backchannel-logout/default`,
+          backchannel_logout_session_required: true,
           grant_types: ['authorization_code', 'refresh_token'],
         },
       ],
@@ -40,24 +45,40 @@ async function main(): Promise<void> {
       providers: { default: { issuer: provider.issuer, clientId: 'demo', clientSecret: 'demo-secret', displayName: 'the demo provider' } },
       exposeTokens: env.EXPOSE_TOKENS ? options.exposeTokens : ['id', 'access'],
     };
-    info = { mode: 'cookie', store: 'memory', providerNote: `embedded development provider at ${provider.issuer}`, users: provider.users };
+    info = { mode: '', store: storeName, providerNote: `embedded development provider at ${provider.issuer}`, users: provider.users };
   } else {
-    info = { mode: env.SESSION_MODE ?? 'cookie', store: 'memory', providerNote: `provider ${Object.values(options.providers)[0]?.issuer}` };
+    info = { mode: '', store: storeName, providerNote: `provider ${Object.values(options.providers)[0]?.issuer}` };
   }
 
   const auth = createAuth({
     ...options,
+    store,
     logger: {
       info: (m) => console.log(`[auth] ${m}`),
       warn: (m) => console.warn(`[auth] ${m}`),
       error: (m) => console.error(`[auth] ${m}`),
     },
   });
+  info.mode = auth.config.mode;
   const server = createDemoApp(auth, info).listen(port, host, () => {
     const { port: bound } = server.address() as AddressInfo;
-    console.log(`oidc-session demo: open ${appUrl.replace(`:${port}`, `:${bound}`)}`);
+    console.log(`oidc-session demo (${info.mode} sessions, ${info.store} store): open ${appUrl.replace(`:${port}`, `:${bound}`)}`);
     if (info.users) console.log(`  sign in as ${info.users.map((u) => `${u.login} / ${u.password}`).join(' or ')}`);
   });
+}
+
+/** SESSION_STORE: `memory`, `redis://…` (ioredis) or `postgres://…` (pg Pool). The clients are the demo's own. */
+async function openStore(url: string): Promise<{ store: Store; name: string }> {
+  if (url === 'memory') return { store: memoryStore(), name: 'memory' };
+  if (url.startsWith('redis://') || url.startsWith('rediss://')) {
+    const [{ Redis }, { redisStore }] = await Promise.all([import('ioredis'), import('../../src/stores/redis.js')]);
+    return { store: redisStore(new Redis(url, { maxRetriesPerRequest: 1 })), name: 'redis' };
+  }
+  if (url.startsWith('postgres://') || url.startsWith('postgresql://')) {
+    const [{ default: pg }, { postgresStore }] = await Promise.all([import('pg'), import('../../src/stores/postgres.js')]);
+    return { store: postgresStore(new pg.Pool({ connectionString: url })), name: 'postgres' };
+  }
+  throw new Error(`SESSION_STORE must be "memory", a redis:// URL or a postgres:// URL (got ${JSON.stringify(url)})`);
 }
 
 main().catch((error: unknown) => {

@@ -149,7 +149,9 @@ async function completeLogin(ctx: Context, cb: Callback): Promise<Response> {
   const bytes = sessionCookies.reduce((sum, line) => sum + line.split(';', 1)[0]!.length, 0);
   if (bytes > MAX_SESSION_COOKIE_BYTES) return sessionTooLarge(ctx, cb, bytes);
   if (bytes > WARN_SESSION_COOKIE_BYTES) {
-    ctx.logger.warn(`login (provider=${cb.provider.name}): session cookies are ${bytes} bytes; proxies with 8 KiB header limits will refuse them; consider session.mode "server"`);
+    ctx.logger.warn(
+      `login (provider=${cb.provider.name}): session cookies are ${bytes} bytes; proxies with 8 KiB header limits will refuse them; consider session.mode "server"`,
+    );
   }
   await ctx.hook('onLogin', ctx.toSession(record, tokens));
   return redirect(cb.tx.returnTo, 303, [cb.clearTx, ...sessionCookies]);

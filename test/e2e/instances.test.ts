@@ -1,0 +1,126 @@
+/**
+ * Many instances: two demo app processes share one Redis (and again one PostgreSQL). A user
+ * signs in through instance A; the provider's back-channel call reaches instance B; A's next
+ * request with the old cookie is signed out — in both session modes.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { createServer } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type DevProvider, startDevProvider } from '../../examples/demo/dev-provider.js';
+import { Agent } from '../support/agent.js';
+import { postgresUrl, probeRedis, redisUrl, requireService } from '../support/services.js';
+
+const SECRET = 'instances-secret-instances-secret-0123456789';
+const ALICE = { login: 'alice', password: 'alice-password' };
+
+const redisUp = await requireService('redis', () => probeRedis());
+const postgresUp = await requireService('postgres', async () => {
+  const { default: pg } = await import('pg');
+  const client = new pg.Client({ connectionString: postgresUrl });
+  await client.connect();
+  await client.end();
+});
+
+interface Instance {
+  url: string;
+  output: string[];
+  stop(): Promise<void>;
+}
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+/** Starts `examples/demo/main.ts` in its own Node process and waits for its "open" line. */
+async function startInstance(port: number, env: Record<string, string>): Promise<Instance> {
+  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', 'examples/demo/main.ts'], {
+    env: { ...process.env, ...env, PORT: String(port), APP_URL: `http://127.0.0.1:${port}`, CI: process.env.CI ?? '' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const output: string[] = [];
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`instance on ${port} did not start: ${output.join('')}`)), 20_000);
+    const onData = (chunk: Buffer) => {
+      output.push(chunk.toString());
+      if (output.join('').includes('open http')) {
+        clearTimeout(timer);
+        resolve();
+      }
+    };
+    child.stdout!.on('data', onData);
+    child.stderr!.on('data', (chunk: Buffer) => output.push(chunk.toString()));
+    child.once('exit', (code) => reject(new Error(`instance on ${port} exited with ${code}: ${output.join('')}`)));
+  });
+  return {
+    url: `http://127.0.0.1:${port}`,
+    output,
+    stop: () =>
+      new Promise((resolve) => {
+        child.once('exit', () => resolve());
+        child.kill('SIGTERM');
+      }),
+  };
+}
+
+const stores = [
+  { name: 'redis', url: redisUrl, up: redisUp },
+  { name: 'postgres', url: postgresUrl, up: postgresUp },
+] as const;
+
+for (const store of stores) {
+  describe.runIf(store.up).each(['cookie', 'server'] as const)(`two instances sharing ${store.name} (%s mode)`, (mode) => {
+    let provider: DevProvider;
+    let a: Instance;
+    let b: Instance;
+
+    beforeAll(async () => {
+      const [portA, portB] = [await freePort(), await freePort()];
+      provider = await startDevProvider({
+        clients: [
+          {
+            client_id: 'multi',
+            client_secret: 'multi-secret',
+            redirect_uris: [`http://127.0.0.1:${portA}/auth/callback`],
+            post_logout_redirect_uris: [`http://127.0.0.1:${portA}/auth/logout/callback`],
+            // The provider's logout call goes to the OTHER instance.
+            backchannel_logout_uri: `http://127.0.0.1:${portB}/auth/backchannel-logout/default`,
+            backchannel_logout_session_required: true,
+          },
+        ],
+      });
+      const env = {
+        OIDC_ISSUER: provider.issuer,
+        OIDC_CLIENT_ID: 'multi',
+        OIDC_CLIENT_SECRET: 'multi-secret',
+        SESSION_SECRET: SECRET,
+        SESSION_STORE: store.url,
+        SESSION_MODE: mode,
+      };
+      [a, b] = await Promise.all([startInstance(portA, env), startInstance(portB, env)]);
+    }, 60_000);
+
+    afterAll(async () => {
+      await Promise.all([a?.stop(), b?.stop()]);
+      await provider?.close();
+    });
+
+    it('when the provider calls instance B then the session signed in through A ends', async () => {
+      const agent = new Agent();
+      const login = await agent.loginAtProvider(`${a.url}/auth/login?returnTo=/api/me`, ALICE);
+      expect(login.url.href).toBe(`${a.url}/api/me`);
+      expect((await agent.fetch(`${a.url}/api/me`)).status).toBe(200);
+      const oldCookie = agent.cookieHeader(a.url);
+
+      await agent.confirmProviderLogout(`${provider.issuer}/session/end`);
+
+      expect(b.output.join('')).toMatch(/backchannel logout \(provider=default\) by sid/);
+      expect(a.output.join('')).not.toMatch(/backchannel logout/);
+      const response = await fetch(`${a.url}/api/me`, { headers: { cookie: oldCookie } });
+      expect(response.status).toBe(401);
+    });
+  });
+}
