@@ -1,4 +1,5 @@
 import { createHandler } from './core/handler.js';
+import { PRESET_DEFAULTS, PRESETS, type PresetDefaults } from './core/logout/presets.js';
 import { type DescribedStore, type Store, storeInfo } from './core/store.js';
 import type {
   Auth,
@@ -215,12 +216,51 @@ function checkProvider(name: string, p: ProviderOptions, problems: string[]): Re
     idTokenSignedResponseAlg: alg,
     fetchUserInfo: p.fetchUserInfo === true,
     authorizationParams: Object.freeze({ ...(p.authorizationParams ?? {}) }),
-    federatedLogout: p.federatedLogout !== false,
+    ...checkLogoutOptions(at, p, problems),
     logoutHint: p.logoutHint,
     uiLocales: p.uiLocales,
     displayName: p.displayName ?? name,
     backchannel: Object.freeze(checkBackchannel(at, p.backchannel, problems)),
   };
+}
+
+function checkLogoutOptions(at: string, p: ProviderOptions, problems: string[]) {
+  const preset = p.preset;
+  if (preset !== undefined && !PRESETS.includes(preset)) problems.push(`${at}.preset" must be one of ${PRESETS.join(', ')}`);
+  const defaults: PresetDefaults = preset && PRESETS.includes(preset) ? PRESET_DEFAULTS[preset] : {};
+  const endSessionEndpoint = p.endSessionEndpoint ?? (typeof p.issuer === 'string' ? defaults.endSessionEndpoint?.(p.issuer) : undefined);
+  if (endSessionEndpoint !== undefined) checkHttpsUrl(`${at}.endSessionEndpoint"`, endSessionEndpoint, problems);
+  if (defaults.requires?.endSessionEndpoint && endSessionEndpoint === undefined) {
+    problems.push(`${at}.endSessionEndpoint" is required by the "${preset}" preset, e.g. "${defaults.requires.endSessionEndpoint}"`);
+  }
+  if (p.logoutParams !== undefined && !isParamRecord(p.logoutParams)) {
+    problems.push(`${at}.logoutParams" must be an object of string (template) or null values`);
+  }
+  const transport = p.endSessionTransport ?? 'get';
+  if (!['get', 'post', 'auto'].includes(transport)) problems.push(`${at}.endSessionTransport" must be "get", "post" or "auto"`);
+  return {
+    preset,
+    endSessionEndpoint,
+    logoutParams: Object.freeze(
+      [defaults.logoutParams ?? {}, isParamRecord(p.logoutParams) ? { ...p.logoutParams } : {}].map((x) => Object.freeze(x)),
+    ),
+    fallbackLogoutParams: Object.freeze({ ...(defaults.fallbackLogoutParams ?? {}) }),
+    endSessionTransport: transport,
+    federatedLogout: p.federatedLogout ?? defaults.federatedLogout ?? true,
+  };
+}
+
+function isParamRecord(value: unknown): value is Record<string, string | null> {
+  return typeof value === 'object' && value !== null && Object.values(value).every((v) => v === null || typeof v === 'string');
+}
+
+function checkHttpsUrl(label: string, value: unknown, problems: string[]): void {
+  try {
+    const url = new URL(String(value));
+    if (url.protocol !== 'https:' && !(url.protocol === 'http:' && isLocalHost(url))) throw new Error('scheme');
+  } catch {
+    problems.push(`${label} must be an absolute https URL`);
+  }
 }
 
 function checkBackchannel(at: string, value: BackchannelOptions | undefined, problems: string[]): Required<BackchannelOptions> {

@@ -4,6 +4,7 @@ import { htmlPage, json, paragraph } from './html.js';
 import { finishLogin, startLogin } from './login.js';
 import { backchannelLogout, backchannelWrongMethod } from './logout/back-channel.js';
 import { frontchannelLogout } from './logout/front-channel.js';
+import { endSessions } from './logout/provider-sessions.js';
 import { logout, logoutCallback, logoutConfirmation } from './logout/rp-initiated.js';
 import { describe } from './providers.js';
 import { safeReturnTo } from './return-to.js';
@@ -85,6 +86,13 @@ export function createHandler(config: ResolvedConfig): Auth {
     return csrfTokenFor(ctx, (await ctx.readSession(parseCookies(cookieHeader))).record);
   }
 
+  async function endUserSessions(user: { provider: string; sub: string }): Promise<number | null> {
+    const provider = Object.hasOwn(config.providers, user.provider) ? config.providers[user.provider] : undefined;
+    if (!provider) throw new TypeError(`endUserSessions: unknown provider ${JSON.stringify(user.provider)}`);
+    if (typeof user.sub !== 'string' || user.sub === '') throw new TypeError('endUserSessions: "sub" must be a non-empty string');
+    return endSessions(await context(), { iss: provider.issuer, sub: user.sub }, Date.now() / 1000, 'everywhere');
+  }
+
   function loginUrl(returnTo?: string, provider?: string): string {
     const params = new URLSearchParams();
     if (provider !== undefined) params.set('provider', provider);
@@ -101,6 +109,7 @@ export function createHandler(config: ResolvedConfig): Auth {
     getSession,
     readSession: (cookieHeader: string | null | undefined) => readSession(cookieHeader),
     csrfToken,
+    endUserSessions,
     loginUrl,
   });
 }

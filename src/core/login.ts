@@ -220,7 +220,8 @@ async function exchangeCode(
     sub: claims.sub,
     ...(typeof claims.sid === 'string' ? { sid: claims.sid } : {}),
     u: user,
-    c: now,
+    // Login time to the millisecond: "ended at or before T" must not catch a login made just after T.
+    c: Date.now() / 1000,
     a: now + ctx.config.absoluteDuration,
     t: now,
   };

@@ -1,7 +1,7 @@
 import type { Store } from './store.js';
 import type { ResolvedConfig } from './types.js';
 
-export type Channel = 'backchannel' | 'frontchannel';
+export type Channel = 'backchannel' | 'frontchannel' | 'everywhere';
 
 /** What OP-initiated logout ends: one provider session (`sid`) or every session of a user (`sub`). */
 export type LogoutTarget = { iss: string; sid: string; sub?: string } | { iss: string; sub: string; sid?: undefined };
@@ -26,8 +26,9 @@ export interface RegisteredSession {
  *   expires with the longest possible session lifetime.
  * - server mode indexes session ids by `(iss, sid)` and `(iss, sub)` and deletes exactly those.
  *
- * In both, T is the logout token's `iat`: a session that began after it is never ended by it,
- * so a late duplicate cannot log out a fresh login.
+ * In both, T is when the logout happened — for a logout token the end of the second of its
+ * `iat` (login times have milliseconds, `iat` has not): a session that began after it is never
+ * ended by it, so a late duplicate cannot log out a fresh login.
  *
  * @see ../../../shared/specs/backchannel.txt Back-Channel Logout 1.0 §2.7
  */
@@ -129,7 +130,7 @@ const revokedKey = (id: string) => `revoked:${id}`;
 function parseTombstone(value: string | null): { at: number; channel: Channel } | null {
   if (value === null) return null;
   const [at, channel] = value.split(' ');
-  return { at: Number(at), channel: channel === 'frontchannel' ? 'frontchannel' : 'backchannel' };
+  return { at: Number(at), channel: channel === 'frontchannel' || channel === 'everywhere' ? channel : 'backchannel' };
 }
 
 /** Key of a stored session (server mode), from the SHA-256 of its cookie id. */

@@ -1,5 +1,6 @@
 /** Public types shared by the core, the adapters and the user's code. */
 
+import type { LogoutParams, ProviderPreset } from './logout/presets.js';
 import type { Store } from './store.js';
 
 export type ExposableToken = 'id' | 'access' | 'refresh';
@@ -14,7 +15,11 @@ export type LogoutReason =
   /** The provider ended it with a back-channel logout token. */
   | 'backchannel'
   /** The provider ended it through the front-channel logout iframe. */
-  | 'frontchannel';
+  | 'frontchannel'
+  /** The user signed out everywhere (`scope=all`) from another device, or `auth.endUserSessions()` ran. */
+  | 'everywhere'
+  /** Refreshing its tokens failed with `invalid_grant`: the provider no longer honours the session. */
+  | 'refresh-failed';
 
 /** One OP-initiated logout the app received, for logs and dashboards. */
 export interface ProviderLogoutEvent {
@@ -51,6 +56,17 @@ export interface ProviderOptions {
   logoutHint?: string;
   /** Sent as `ui_locales` on RP-initiated logout. */
   uiLocales?: string;
+  /** Defaults for a known provider's logout quirks (docs/providers.md). */
+  preset?: ProviderPreset;
+  /** Where to send RP-initiated logout when discovery has no `end_session_endpoint`. */
+  endSessionEndpoint?: string;
+  /**
+   * Extra or replacement end-session parameters (templates `{baseUrl}`, `{postLogoutRedirectUri}`,
+   * `{clientId}`, `{idToken}`, `{claim.NAME}`); `null` removes a standard one the provider rejects.
+   */
+  logoutParams?: Record<string, string | null>;
+  /** `get` (default), `post` (an auto-submitting form), or `auto`: POST when the URL would pass 2,000 characters. */
+  endSessionTransport?: 'get' | 'post' | 'auto';
   /** Display name for pages. Default: the provider's key. */
   displayName?: string;
   /** Back-channel logout token rules (DESIGN.md §5). */
@@ -181,6 +197,12 @@ export interface Auth {
   readSession(cookieHeader: string | null | undefined): Promise<SessionResult>;
   /** CSRF token for the logout form of this request's session. */
   csrfToken(cookieHeader: string | null | undefined): Promise<string>;
+  /**
+   * Ends every session of one user from one provider, on every instance (an admin "sign out
+   * everywhere", a disabled account). Returns how many stored sessions ended in server mode,
+   * null in cookie mode (their cookies end when next seen).
+   */
+  endUserSessions(user: { provider: string; sub: string }): Promise<number | null>;
   /** `{basePath}/login?returnTo=…` for a guard's redirect; returnTo is checked and dropped when unsafe. */
   loginUrl(returnTo?: string, provider?: string): string;
 }
@@ -198,6 +220,13 @@ export interface ResolvedProvider {
   readonly federatedLogout: boolean;
   readonly logoutHint: string | undefined;
   readonly uiLocales: string | undefined;
+  readonly preset: ProviderPreset | undefined;
+  readonly endSessionEndpoint: string | undefined;
+  /** Applied to every end-session request: the preset's, then the app's own. */
+  readonly logoutParams: readonly LogoutParams[];
+  /** Applied only when `endSessionEndpoint` stands in for a missing discovery value. */
+  readonly fallbackLogoutParams: LogoutParams;
+  readonly endSessionTransport: 'get' | 'post' | 'auto';
   readonly displayName: string;
   readonly backchannel: Readonly<Required<BackchannelOptions>>;
 }

@@ -185,7 +185,8 @@ async function applyLogout(ctx: Context, provider: ResolvedProvider, token: Vali
       ? { iss: token.iss, sid: token.sid, ...(token.sub !== undefined ? { sub: token.sub } : {}) }
       : { iss: token.iss, sub: token.sub! };
   try {
-    await endProviderSessions(ctx, provider, target, token.iat, 'backchannel');
+    // iat has whole seconds, login times have milliseconds: the whole second of iat counts.
+    await endProviderSessions(ctx, provider, target, token.iat + 0.999, 'backchannel');
   } catch (error) {
     ctx.storeFailed(error);
     await ctx.registry.forgetUse(token.iss, token.jti).catch(() => undefined);

@@ -15,18 +15,9 @@ export interface EndSessionParams {
  *
  * @see ../../../../shared/specs/rpinitiated.txt RP-Initiated Logout 1.0 §2 and §3
  */
-export function buildEndSessionUrl(endSessionEndpoint: string, params: EndSessionParams): URL {
+export function buildEndSessionUrl(endSessionEndpoint: string, params: EndSessionParams | Record<string, string>): URL {
   const url = new URL(endSessionEndpoint);
-  const ours = new URLSearchParams();
-  const set = (name: string, value: string | undefined) => {
-    if (value !== undefined && value !== '') ours.set(name, value);
-  };
-  set('id_token_hint', params.idTokenHint); // spec §2: RECOMMENDED
-  set('client_id', params.clientId);
-  set('post_logout_redirect_uri', params.postLogoutRedirectUri); // spec §3: must be registered
-  set('state', params.state); // spec §2: returned to us unchanged
-  set('logout_hint', params.logoutHint);
-  set('ui_locales', params.uiLocales);
+  const ours = new URLSearchParams(isStandard(params) ? standardEndSessionParams(params) : params);
   // The endpoint's own query is kept byte for byte (re-encoding could change what the
   // provider sees, e.g. "flag" into "flag="); only pairs we set ourselves are replaced.
   const kept = url.search
@@ -35,6 +26,25 @@ export function buildEndSessionUrl(endSessionEndpoint: string, params: EndSessio
     .filter((pair) => pair !== '' && !ours.has(decodeName(pair)));
   url.search = [...kept, ours.toString()].filter(Boolean).join('&');
   return url;
+}
+
+/** The RP-Initiated Logout parameters, in spec order, empty ones left out. */
+export function standardEndSessionParams(params: EndSessionParams): Record<string, string> {
+  const out: Record<string, string> = {};
+  const set = (name: string, value: string | undefined) => {
+    if (value !== undefined && value !== '') out[name] = value;
+  };
+  set('id_token_hint', params.idTokenHint); // spec §2: RECOMMENDED
+  set('client_id', params.clientId);
+  set('post_logout_redirect_uri', params.postLogoutRedirectUri); // spec §3: must be registered
+  set('state', params.state); // spec §2: returned to us unchanged
+  set('logout_hint', params.logoutHint);
+  set('ui_locales', params.uiLocales);
+  return out;
+}
+
+function isStandard(params: EndSessionParams | Record<string, string>): params is EndSessionParams {
+  return 'clientId' in params && 'postLogoutRedirectUri' in params;
 }
 
 function decodeName(pair: string): string {

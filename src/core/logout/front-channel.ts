@@ -1,5 +1,4 @@
 import type { Context } from '../context.js';
-import { nowSeconds } from '../encoding.js';
 import { htmlPage, paragraph } from '../html.js';
 import type { ResolvedProvider } from '../types.js';
 import { endProviderSessions } from './provider-sessions.js';
@@ -47,7 +46,7 @@ export async function frontchannelLogout(ctx: Context, request: Request, url: UR
 
 async function endOrReport(ctx: Context, provider: ResolvedProvider, sid: string): Promise<void> {
   try {
-    await endProviderSessions(ctx, provider, { iss: provider.issuer, sid }, nowSeconds(), 'frontchannel');
+    await endProviderSessions(ctx, provider, { iss: provider.issuer, sid }, Date.now() / 1000, 'frontchannel');
   } catch (error) {
     ctx.storeFailed(error);
   }

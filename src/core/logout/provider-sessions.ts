@@ -1,14 +1,12 @@
 import type { Context } from '../context.js';
-import type { LogoutTarget } from '../registry.js';
+import type { Channel, LogoutTarget } from '../registry.js';
 import { ServerSessions, type StoredSession } from '../session/server-session.js';
 import type { ResolvedProvider } from '../types.js';
 
 /**
  * Ends, on every instance, the sessions an OP-initiated logout names (§2.7 of Back-Channel
  * Logout; Front-Channel Logout §2), counting only sessions that began at or before `at`.
- * Cookie mode writes a tombstone that every instance checks on its next read; server mode
- * deletes the stored sessions and tells `onLogout` about each. Returns how many stored
- * sessions ended (null in cookie mode, where cookies end when next seen).
+ * Returns how many stored sessions ended (null in cookie mode, where cookies end when next seen).
  */
 export async function endProviderSessions(
   ctx: Context,
@@ -17,8 +15,7 @@ export async function endProviderSessions(
   at: number,
   channel: 'backchannel' | 'frontchannel',
 ): Promise<number | null> {
-  const ended = ctx.sessions instanceof ServerSessions ? await deleteStored(ctx, ctx.sessions, target, at, channel) : null;
-  if (ended === null) await ctx.registry.tombstone(target, at, channel);
+  const ended = await endSessions(ctx, target, at, channel);
   const what = target.sid !== undefined ? 'sid' : 'sub';
   ctx.logger.info?.(
     `${channel} logout (provider=${provider.name}) by ${what}: ${ended === null ? 'tombstone written' : `${ended} session(s) ended`}`,
@@ -34,13 +31,20 @@ export async function endProviderSessions(
   return ended;
 }
 
-async function deleteStored(
-  ctx: Context,
-  sessions: ServerSessions,
-  target: LogoutTarget,
-  at: number,
-  channel: 'backchannel' | 'frontchannel',
-): Promise<number> {
+/**
+ * Ends the sessions of a target that began at or before `at`, on every instance: cookie mode
+ * writes a tombstone that every instance checks on its next read; server mode deletes the
+ * stored sessions and tells `onLogout` about each.
+ */
+export async function endSessions(ctx: Context, target: LogoutTarget, at: number, channel: Channel): Promise<number | null> {
+  if (!(ctx.sessions instanceof ServerSessions)) {
+    await ctx.registry.tombstone(target, at, channel);
+    return null;
+  }
+  return deleteStored(ctx, ctx.sessions, target, at, channel);
+}
+
+async function deleteStored(ctx: Context, sessions: ServerSessions, target: LogoutTarget, at: number, channel: Channel): Promise<number> {
   const hashes = await ctx.registry.sessionIds(target);
   const stored = await sessions.readByHash(hashes);
   const doomed: Array<{ hash: string; session: StoredSession }> = [];
@@ -48,7 +52,7 @@ async function deleteStored(
   stored.forEach((session, i) => {
     const hash = hashes[i]!;
     if (session === null) gone.push(hash);
-    // A session that began after the token was issued is a fresh login: never ended by it.
+    // A session that began after the logout is a fresh login: never ended by it.
     else if (session.r.c <= at && (target.sub === undefined || session.r.sub === target.sub)) doomed.push({ hash, session });
   });
   await sessions.deleteByHash(doomed.map((d) => d.hash));

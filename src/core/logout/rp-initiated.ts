@@ -4,9 +4,15 @@ import { checkCsrfToken, csrfTokenFor, isSameOriginRequest } from '../csrf.js';
 import { nowSeconds, randomId } from '../encoding.js';
 import { escapeHtml, htmlPage, link, paragraph, redirect } from '../html.js';
 import { safeReturnTo } from '../return-to.js';
+import type { SessionRecord } from '../session/model.js';
 import type { ResolvedProvider } from '../types.js';
-import { buildEndSessionUrl } from './end-session.js';
+import { buildEndSessionUrl, standardEndSessionParams } from './end-session.js';
 import { endLocalSession } from './local.js';
+import { applyLogoutParams } from './presets.js';
+import { endSessions } from './provider-sessions.js';
+
+/** Longer end-session URLs go by POST with `endSessionTransport: 'auto'`. */
+const MAX_GET_URL = 2000;
 
 /** How long the user may spend on the provider's logout pages before the state expires. */
 const LOGOUT_STATE_SECONDS = 600;
@@ -66,10 +72,23 @@ export async function logout(ctx: Context, request: Request): Promise<Response> 
   const provider = record ? ctx.providers.get(record.p) : undefined;
   const federated = provider?.federatedLogout === true && form?.get('federated') !== 'false';
   const setCookies = await endLocalSession(ctx, cookies, record, tokens, federated ? 'rp-initiated' : 'local');
+  if (record && form?.get('scope') === 'all') await signOutEverywhere(ctx, record);
   const returnTo = safeReturnTo(form?.get('returnTo'), ctx.config.origin) ?? ctx.config.defaultReturnTo;
   const state = await rememberReturn(ctx, returnTo, setCookies);
   if (!federated || !provider) return afterLocalLogout(ctx, state, setCookies);
-  return toEndSession(ctx, provider, tokens?.idt, state, setCookies);
+  return toEndSession(ctx, provider, record!, tokens?.idt, state, setCookies);
+}
+
+/** `scope=all`: every session of this user from this issuer ends too, on every device and instance. */
+async function signOutEverywhere(ctx: Context, record: SessionRecord): Promise<void> {
+  try {
+    const ended = await endSessions(ctx, { iss: record.iss, sub: record.sub }, Date.now() / 1000, 'everywhere');
+    ctx.logger.info?.(
+      `logout everywhere (provider=${record.p}): ${ended === null ? 'tombstone written' : `${ended} other session(s) ended`}`,
+    );
+  } catch (error) {
+    ctx.storeFailed(error);
+  }
 }
 
 /**
@@ -88,22 +107,24 @@ function afterLocalLogout(ctx: Context, state: string | undefined, setCookies: s
   return redirect(withState(ctx.config.postLogoutRedirectUri, state), 303, setCookies);
 }
 
-/** RP-initiated logout: 303 to the provider's end_session_endpoint (spec §2), or local when there is none. */
+/** RP-initiated logout: to the provider's end_session_endpoint (spec §2), or local when there is none. */
 async function toEndSession(
   ctx: Context,
   provider: ResolvedProvider,
+  record: SessionRecord,
   idToken: string | undefined,
   state: string | undefined,
   setCookies: string[],
 ): Promise<Response> {
   const discovered = await ctx.discoverOrNull(provider, 'logout');
   if (!discovered) return signedOutProviderDown(provider.displayName, setCookies);
-  const endpoint = discovered.serverMetadata().end_session_endpoint;
+  const discoveredEndpoint = discovered.serverMetadata().end_session_endpoint;
+  const endpoint = discoveredEndpoint ?? provider.endSessionEndpoint;
   if (!endpoint) {
     ctx.logger.info?.(`logout: provider ${provider.name} has no end_session_endpoint; signed out of this app only`);
     return afterLocalLogout(ctx, state, setCookies);
   }
-  const url = buildEndSessionUrl(endpoint, {
+  const standard = standardEndSessionParams({
     ...(idToken ? { idTokenHint: idToken } : {}),
     clientId: provider.clientId,
     postLogoutRedirectUri: ctx.config.postLogoutRedirectUri,
@@ -111,7 +132,39 @@ async function toEndSession(
     ...(provider.logoutHint ? { logoutHint: provider.logoutHint } : {}),
     ...(provider.uiLocales ? { uiLocales: provider.uiLocales } : {}),
   });
-  return redirect(url.href, 303, setCookies);
+  const overrides = discoveredEndpoint ? provider.logoutParams : [provider.fallbackLogoutParams, ...provider.logoutParams];
+  const params = applyLogoutParams(standard, overrides, {
+    baseUrl: ctx.config.baseUrl,
+    postLogoutRedirectUri: ctx.config.postLogoutRedirectUri,
+    clientId: provider.clientId,
+    idToken,
+    claims: record.u,
+  });
+  const url = buildEndSessionUrl(endpoint, params);
+  const post = provider.endSessionTransport === 'post' || (provider.endSessionTransport === 'auto' && url.href.length > MAX_GET_URL);
+  return post ? autoPost(endpoint, params, setCookies) : redirect(url.href, 303, setCookies);
+}
+
+/**
+ * RP-Initiated Logout §2 allows POST: a form the browser submits by itself, for ID tokens
+ * that would make the URL longer than browsers and proxies accept. Without script, a button.
+ */
+function autoPost(endpoint: string, params: Record<string, string>, setCookies: string[]): Response {
+  const nonce = randomId();
+  const fields = Object.entries(params)
+    .map(([name, value]) => `<input type="hidden" name="${escapeHtml(name)}" value="${escapeHtml(value)}">`)
+    .join('');
+  return htmlPage({
+    status: 200,
+    title: 'Signing you out…',
+    body:
+      `<form method="post" action="${escapeHtml(endpoint)}">${fields}<noscript><button type="submit" class="primary">Continue to sign out</button></noscript></form>` +
+      `<script nonce="${nonce}">document.forms[0].submit()</script>`,
+    headers: {
+      'Content-Security-Policy': `default-src 'none'; style-src 'unsafe-inline'; script-src 'nonce-${nonce}'; frame-ancestors 'none'; base-uri 'none'`,
+    },
+    setCookies,
+  });
 }
 
 /**

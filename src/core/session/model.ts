@@ -12,7 +12,7 @@ export interface SessionRecord {
   sub: string;
   sid?: string;
   u: UserClaims;
-  /** Login time, absolute expiry, last touch (epoch seconds). */
+  /** Login time (epoch seconds, with milliseconds), absolute expiry and last touch (epoch seconds). */
   c: number;
   a: number;
   t: number;
@@ -78,7 +78,7 @@ export function toSession(config: ResolvedConfig, record: SessionRecord, tokens:
     iss: record.iss,
     sub: record.sub,
     ...(record.sid !== undefined ? { sid: record.sid } : {}),
-    createdAt: record.c,
+    createdAt: Math.floor(record.c),
     expiresAt: expiresAt(config, record),
   };
 }
