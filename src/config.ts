@@ -76,6 +76,10 @@ export function resolveConfig(options: AuthOptions): ResolvedConfig {
   const logger = checkLogger(options.logger, problems);
   const clockTolerance = checkSeconds('clockTolerance', options.clockTolerance, 60, problems, 0);
   const httpTimeout = checkSeconds('httpTimeout', options.httpTimeout, 10, problems, 1);
+  const autoRefresh = checkRefresh(options.refresh, problems);
+  const revocationTimeout = checkSeconds('revocationTimeout', options.revocationTimeout, 2, problems, 1);
+  if (options.revokeOnLogout !== undefined && typeof options.revokeOnLogout !== 'boolean')
+    problems.push('"revokeOnLogout" must be true or false');
   const baseUrl = base?.href.replace(/\/$/, '') ?? '';
   const postLogoutRedirectUri = checkPostLogoutRedirectUri(options.postLogoutRedirectUri, baseUrl, basePath, problems);
   if (problems.length > 0) throw new ConfigError(problems);
@@ -94,7 +98,12 @@ export function resolveConfig(options: AuthOptions): ResolvedConfig {
     absoluteDuration,
     idleDuration,
     exposeTokens: Object.freeze(exposeTokens),
-    storeRefreshToken: exposeTokens.includes('refresh'),
+    // The refresh token is stored only when something needs it (DESIGN.md §5).
+    storeRefreshToken: exposeTokens.includes('refresh') || options.refresh !== undefined || options.revokeOnLogout === true,
+    autoRefresh,
+    refreshEnabled: options.refresh !== undefined,
+    revokeOnLogout: options.revokeOnLogout === true,
+    revocationTimeout,
     redirectUri: `${baseUrl}${basePath}/callback`,
     postLogoutRedirectUri,
     defaultReturnTo,
@@ -322,6 +331,16 @@ function checkSeconds(name: string, value: unknown, fallback: number, problems: 
     return fallback;
   }
   return value;
+}
+
+function checkRefresh(value: AuthOptions['refresh'], problems: string[]): number | null {
+  if (value === undefined) return null;
+  if (typeof value !== 'object' || value === null) {
+    problems.push('"refresh" must be an object, e.g. { automatic: 60 } or {} for manual refresh only');
+    return null;
+  }
+  if (value.automatic === undefined) return null;
+  return checkSeconds('refresh.automatic', value.automatic, 60, problems, 0);
 }
 
 function checkMode(value: unknown, problems: string[]): 'cookie' | 'server' {

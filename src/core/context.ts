@@ -6,6 +6,7 @@ import { type CookieAttributes, parseCookies, serializeCookie } from './session/
 import { type ReadResult, type SessionBackend, type SessionRecord, type TokenRecord, toSession } from './session/model.js';
 import type { Sealer } from './session/seal.js';
 import { ServerSessions } from './session/server-session.js';
+import { Refresher } from './tokens.js';
 import type { Logger, LogoutReason, ProviderLogoutEvent, ResolvedConfig, ResolvedProvider, Session } from './types.js';
 
 /** At most one "store is down" error line per this many milliseconds. */
@@ -21,6 +22,7 @@ export class Context {
   readonly sessions: SessionBackend;
   readonly registry: SessionRegistry;
   readonly providers: Providers;
+  readonly refresher = new Refresher();
   #storeErrorLoggedAt = 0;
   readonly logger: Logger;
   /** `__Secure-` on https: a prefix that, unlike `__Host-`, allows a narrower Path. */
@@ -96,7 +98,7 @@ export class Context {
   }
 
   /** Discovery, or null (logged) when the provider cannot be reached. */
-  async discoverOrNull(provider: ResolvedProvider, during: 'login' | 'logout'): Promise<oidc.Configuration | null> {
+  async discoverOrNull(provider: ResolvedProvider, during: 'login' | 'logout' | 'refresh'): Promise<oidc.Configuration | null> {
     try {
       return await this.providers.discover(provider);
     } catch (error) {

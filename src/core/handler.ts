@@ -1,5 +1,6 @@
 import { Context } from './context.js';
 import { csrfTokenFor } from './csrf.js';
+import { nowSeconds } from './encoding.js';
 import { htmlPage, json, paragraph } from './html.js';
 import { finishLogin, startLogin } from './login.js';
 import { backchannelLogout, backchannelWrongMethod } from './logout/back-channel.js';
@@ -9,6 +10,7 @@ import { logout, logoutCallback, logoutConfirmation } from './logout/rp-initiate
 import { describe } from './providers.js';
 import { safeReturnTo } from './return-to.js';
 import { parseCookies } from './session/cookies.js';
+import type { TokenRecord } from './session/model.js';
 import { Sealer } from './session/seal.js';
 import type { Auth, PublicConfig, ResolvedConfig, ResolvedProvider, Session, SessionResult } from './types.js';
 
@@ -65,14 +67,34 @@ export function createHandler(config: ResolvedConfig): Auth {
     }
   }
 
-  async function readSession(cookieHeader: string | null | undefined, hooks = true): Promise<SessionResult> {
+  async function readSession(cookieHeader: string | null | undefined, hooks = true, force = false): Promise<SessionResult> {
     const ctx = await context();
     const cookies = parseCookies(cookieHeader);
     const { record, setCookies } = await ctx.readSession(cookies, { hooks });
     if (!record) return { session: null, setCookies };
-    // The tokens cookie is decrypted only when the app may see a token.
-    const tokens = config.exposeTokens.length > 0 ? await ctx.sessions.readTokens(cookies, record) : null;
+    // The tokens cookie is decrypted only when the app may see a token or one may need refreshing.
+    const needTokens = force || config.exposeTokens.length > 0 || config.autoRefresh !== null;
+    const tokens = needTokens ? await ctx.sessions.readTokens(cookies, record) : null;
+    if (hooks && (force || dueForRefresh(tokens))) {
+      const outcome = await ctx.refresher.refresh(ctx, cookies, record, tokens);
+      if (outcome.kind === 'ended') return { session: null, setCookies: outcome.setCookies };
+      if (outcome.kind === 'refreshed') {
+        return { session: ctx.toSession(outcome.record, outcome.tokens), setCookies: [...setCookies, ...outcome.setCookies] };
+      }
+    }
     return { session: ctx.toSession(record, tokens), setCookies };
+  }
+
+  function dueForRefresh(tokens: TokenRecord | null): boolean {
+    return (
+      config.autoRefresh !== null && tokens?.rt !== undefined && tokens.ate !== undefined && tokens.ate - nowSeconds() <= config.autoRefresh
+    );
+  }
+
+  async function refresh(request: Request | string | null | undefined): Promise<SessionResult> {
+    if (!config.refreshEnabled) throw new TypeError('refresh: set the "refresh" option (e.g. refresh: {}) so the refresh token is kept');
+    const cookieHeader = typeof request === 'object' && request !== null ? request.headers.get('cookie') : request;
+    return readSession(cookieHeader, true, true);
   }
 
   // Read-only: it cannot send cookies, so it fires no hook either (the hook would repeat on
@@ -108,6 +130,7 @@ export function createHandler(config: ResolvedConfig): Auth {
     isAuthPath: (pathname: string) => table.has(pathname),
     getSession,
     readSession: (cookieHeader: string | null | undefined) => readSession(cookieHeader),
+    refresh,
     csrfToken,
     endUserSessions,
     loginUrl,

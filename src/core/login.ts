@@ -244,7 +244,7 @@ function checkAuthorizedParty(claims: oidc.IDToken, provider: ResolvedProvider):
   if (claims.azp !== undefined && claims.azp !== provider.clientId) throw new Error('ID token azp is not our client_id');
 }
 
-function userClaims(claims: oidc.IDToken): UserClaims {
+export function userClaims(claims: oidc.IDToken): UserClaims {
   const user: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(claims)) if (!PROTOCOL_CLAIMS.includes(key)) user[key] = value;
   return user as UserClaims;

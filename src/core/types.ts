@@ -137,6 +137,20 @@ export interface AuthOptions {
   store?: Store;
   /** Default: warnings and errors to the console, nothing else. */
   logger?: Logger;
+  /**
+   * Keep the refresh token so `auth.refresh()` can renew the access token. With `automatic`,
+   * a request whose access token expires within that many seconds refreshes it first.
+   */
+  refresh?: { automatic?: number };
+  /**
+   * Revoke the refresh token (or the access token when there is none) at the provider's
+   * revocation endpoint at logout (RFC 7009). After RP-initiated logout it runs when the
+   * provider sends the browser back, so the provider session ends — and notifies other
+   * apps — before the token dies. Default false.
+   */
+  revokeOnLogout?: boolean;
+  /** Seconds to wait for the revocation endpoint before giving up (the logout goes on). Default 2. */
+  revocationTimeout?: number;
   /** Seconds of clock skew tolerated on token times. Default 60. */
   clockTolerance?: number;
   /** Timeout in seconds for calls to the provider. Default 10. */
@@ -195,6 +209,12 @@ export interface Auth {
   getSession(request: Request): Promise<Session | null>;
   /** Reads the session from a raw `Cookie` header; the response must carry `setCookies`. Adapters use it. */
   readSession(cookieHeader: string | null | undefined): Promise<SessionResult>;
+  /**
+   * Refreshes the tokens of the request's session now (needs the `refresh` option): a Request
+   * or its `Cookie` header. The response must carry `setCookies` (cookie mode re-seals). A refresh
+   * that the provider refuses (`invalid_grant`) ends the session; a network failure keeps it.
+   */
+  refresh(request: Request | string | null | undefined): Promise<SessionResult>;
   /** CSRF token for the logout form of this request's session. */
   csrfToken(cookieHeader: string | null | undefined): Promise<string>;
   /**
@@ -251,6 +271,11 @@ export interface ResolvedConfig {
   readonly idleDuration: number;
   readonly exposeTokens: readonly ExposableToken[];
   readonly storeRefreshToken: boolean;
+  /** Seconds before access-token expiry at which a request refreshes it; null: never by itself. */
+  readonly autoRefresh: number | null;
+  readonly refreshEnabled: boolean;
+  readonly revokeOnLogout: boolean;
+  readonly revocationTimeout: number;
   readonly redirectUri: string;
   readonly postLogoutRedirectUri: string;
   readonly defaultReturnTo: string;

@@ -16,6 +16,10 @@ export interface MintOptions {
   sid?: string | null;
   /** Login time, epoch seconds (default now). */
   createdAt?: number;
+  /** Extra user claims. */
+  claims?: Record<string, unknown>;
+  /** The ID token kept for id_token_hint (default a short fake). */
+  idToken?: string;
 }
 
 /** Returns the `Cookie` header of a new session, as the browser would send it. */
@@ -32,13 +36,13 @@ export async function mintSession(auth: Auth, secret: string, options: MintOptio
     iss: provider.issuer,
     sub: options.sub ?? 'alice',
     ...(options.sid === null ? {} : { sid: options.sid ?? 'sid-1' }),
-    u: { sub: options.sub ?? 'alice' },
+    u: { sub: options.sub ?? 'alice', ...options.claims },
     c,
     a: c + config.absoluteDuration,
     t: now,
   };
   const ctx = new Context(config, await Sealer.create(config.secrets));
-  const setCookies = await ctx.sessions.write(record, { v: 1, id, idt: 'x.y.z', at: 'access' }, new Map());
+  const setCookies = await ctx.sessions.write(record, { v: 1, id, idt: options.idToken ?? 'x.y.z', at: 'access' }, new Map());
   return setCookies.map((line) => line.split(';')[0]).join('; ');
 }
 

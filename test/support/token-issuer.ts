@@ -34,11 +34,15 @@ export class TokenIssuer {
     this.issuer = issuer;
   }
 
-  static async start(): Promise<TokenIssuer> {
+  /** Extra discovery metadata, e.g. `{ end_session_endpoint: … }`. */
+  metadata: Record<string, unknown> = {};
+
+  static async start(metadata: (issuer: string) => Record<string, unknown> = () => ({})): Promise<TokenIssuer> {
     let issuer!: TokenIssuer;
     const server = createServer((req, res) => issuer.#answer(req.url ?? '/', res));
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     issuer = new TokenIssuer(server, `http://127.0.0.1:${(server.address() as AddressInfo).port}`);
+    issuer.metadata = metadata(issuer.issuer);
     await issuer.addKey('rs-1', 'RS256');
     await issuer.addKey('es-1', 'ES256');
     return issuer;
@@ -97,6 +101,7 @@ export class TokenIssuer {
           id_token_signing_alg_values_supported: ['RS256', 'ES256'],
           backchannel_logout_supported: true,
           backchannel_logout_session_supported: true,
+          ...this.metadata,
         }),
       );
     } else if (path === '/jwks') {

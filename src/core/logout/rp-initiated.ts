@@ -4,7 +4,8 @@ import { checkCsrfToken, csrfTokenFor, isSameOriginRequest } from '../csrf.js';
 import { nowSeconds, randomId } from '../encoding.js';
 import { escapeHtml, htmlPage, link, paragraph, redirect } from '../html.js';
 import { safeReturnTo } from '../return-to.js';
-import type { SessionRecord } from '../session/model.js';
+import type { SessionRecord, TokenRecord } from '../session/model.js';
+import { revokeTokens } from '../tokens.js';
 import type { ResolvedProvider } from '../types.js';
 import { buildEndSessionUrl, standardEndSessionParams } from './end-session.js';
 import { endLocalSession } from './local.js';
@@ -21,6 +22,8 @@ interface LogoutState {
   v: 1;
   state: string;
   returnTo: string;
+  /** Tokens to revoke once the provider sends the browser back (revokeOnLogout). */
+  revoke?: { p: string; rt?: string; at?: string };
   exp: number;
 }
 
@@ -74,9 +77,16 @@ export async function logout(ctx: Context, request: Request): Promise<Response> 
   const setCookies = await endLocalSession(ctx, cookies, record, tokens, federated ? 'rp-initiated' : 'local');
   if (record && form?.get('scope') === 'all') await signOutEverywhere(ctx, record);
   const returnTo = safeReturnTo(form?.get('returnTo'), ctx.config.origin) ?? ctx.config.defaultReturnTo;
-  const state = await rememberReturn(ctx, returnTo, setCookies);
+  const revoke = ctx.config.revokeOnLogout && provider && tokens ? { p: provider.name, ...pickTokens(tokens) } : undefined;
+  const state = await rememberReturn(ctx, returnTo, setCookies, federated ? revoke : undefined);
+  // Local logout (or no state cookie to carry them): revoke now, bounded by the timeout.
+  if (revoke && provider && (!federated || state === undefined)) await revokeTokens(ctx, provider, revoke);
   if (!federated || !provider) return afterLocalLogout(ctx, state, setCookies);
   return toEndSession(ctx, provider, record!, tokens?.idt, state, setCookies);
+}
+
+function pickTokens(tokens: TokenRecord): { rt?: string; at?: string } {
+  return { ...(tokens.rt ? { rt: tokens.rt } : {}), ...(tokens.at ? { at: tokens.at } : {}) };
 }
 
 /** `scope=all`: every session of this user from this issuer ends too, on every device and instance. */
@@ -96,10 +106,15 @@ async function signOutEverywhere(ctx: Context, record: SessionRecord): Promise<v
  * post-logout redirect is our own callback, which is where the state is checked.
  * A custom `postLogoutRedirectUri` is the app's page: no state, no returnTo.
  */
-async function rememberReturn(ctx: Context, returnTo: string, setCookies: string[]): Promise<string | undefined> {
+async function rememberReturn(
+  ctx: Context,
+  returnTo: string,
+  setCookies: string[],
+  revoke: LogoutState['revoke'],
+): Promise<string | undefined> {
   if (ctx.config.postLogoutRedirectUri !== `${ctx.config.baseUrl}${ctx.config.basePath}/logout/callback`) return undefined;
   const state = randomId();
-  setCookies.push(await logoutStateCookie(ctx, state, returnTo));
+  setCookies.push(await logoutStateCookie(ctx, state, returnTo, revoke));
   return state;
 }
 
@@ -179,6 +194,7 @@ export async function logoutCallback(ctx: Context, request: Request, url: URL): 
   const state = url.searchParams.get('state');
   const setCookies = sealed ? [ctx.serializeTransient(name, '', 'logout', 0)] : [];
   if (saved && saved.v === 1 && state !== null && saved.state === state && saved.exp >= nowSeconds()) {
+    await revokeSaved(ctx, saved.revoke);
     return redirect(saved.returnTo, 303, setCookies);
   }
   if (sealed || state !== null) ctx.logger.info?.('logout callback: state missing or not ours; showing the neutral page');
@@ -190,8 +206,18 @@ export async function logoutCallback(ctx: Context, request: Request, url: URL): 
   });
 }
 
-async function logoutStateCookie(ctx: Context, state: string, returnTo: string): Promise<string> {
-  const saved: LogoutState = { v: 1, state, returnTo, exp: nowSeconds() + LOGOUT_STATE_SECONDS };
+/**
+ * Revocation after RP-initiated logout waits for the provider to send the browser back: revoking
+ * the refresh token first can end the provider session before it notifies the other apps
+ * (Keycloak does exactly that), so their sessions would live on.
+ */
+async function revokeSaved(ctx: Context, revoke: LogoutState['revoke']): Promise<void> {
+  const provider = revoke ? ctx.providers.get(revoke.p) : undefined;
+  if (revoke && provider) await revokeTokens(ctx, provider, revoke);
+}
+
+async function logoutStateCookie(ctx: Context, state: string, returnTo: string, revoke: LogoutState['revoke']): Promise<string> {
+  const saved: LogoutState = { v: 1, state, returnTo, ...(revoke ? { revoke } : {}), exp: nowSeconds() + LOGOUT_STATE_SECONDS };
   return ctx.serializeTransient(logoutStateName(ctx), await ctx.sealer.seal(saved, 'logout'), 'logout', LOGOUT_STATE_SECONDS);
 }
 

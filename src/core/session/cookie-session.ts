@@ -65,6 +65,11 @@ export class CookieSessions implements SessionBackend {
     ];
   }
 
+  /** In cookie mode the data is the cookie: updating is writing it again. */
+  update(record: SessionRecord, tokens: TokenRecord, cookies: Map<string, string>): Promise<string[]> {
+    return this.write(record, tokens, cookies);
+  }
+
   /** Deletes the session and tokens cookies and every chunk of them the request carried. */
   async clear(cookies: Map<string, string>): Promise<string[]> {
     const attrs = sessionCookieAttributes(this.#config, 0);

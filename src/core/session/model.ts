@@ -44,6 +44,8 @@ export interface SessionBackend {
   read(cookies: Map<string, string>): Promise<ReadResult>;
   readTokens(cookies: Map<string, string>, record: SessionRecord): Promise<TokenRecord | null>;
   write(record: SessionRecord, tokens: TokenRecord, cookies: Map<string, string>): Promise<string[]>;
+  /** Replaces the data of the session the request carries (refreshed tokens), keeping its identity. */
+  update(record: SessionRecord, tokens: TokenRecord, cookies: Map<string, string>): Promise<string[]>;
   /** Ends the session where it lives and returns the `Set-Cookie` values that delete its cookies. */
   clear(cookies: Map<string, string>, record?: SessionRecord | null): Promise<string[]>;
 }

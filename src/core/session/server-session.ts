@@ -77,6 +77,13 @@ export class ServerSessions implements SessionBackend {
     return [serializeCookie(this.sessionName, id, sessionCookieAttributes(this.#config, record.a - nowSeconds()))];
   }
 
+  async update(record: SessionRecord, tokens: TokenRecord, cookies: Map<string, string>): Promise<string[]> {
+    const id = cookies.get(this.sessionName);
+    if (id === undefined || !COOKIE_ID.test(id)) return [];
+    await this.#put(sessionKey(await digest(id)), { r: record, k: tokens });
+    return [];
+  }
+
   async clear(cookies: Map<string, string>, record?: SessionRecord | null): Promise<string[]> {
     const id = cookies.get(this.sessionName);
     if (id !== undefined && COOKIE_ID.test(id)) await this.#delete(await digest(id), record ?? undefined);

@@ -1,0 +1,170 @@
+import * as oidc from 'openid-client';
+import type { Context } from './context.js';
+import { nowSeconds } from './encoding.js';
+import { userClaims } from './login.js';
+import { describe } from './providers.js';
+import type { SessionRecord, TokenRecord } from './session/model.js';
+import type { ResolvedProvider } from './types.js';
+
+/**
+ * How long a refresh result is reused for requests that still carry the pre-refresh cookie
+ * (cookie mode, same instance): the provider may have rotated the refresh token they hold.
+ */
+const RECENT_REFRESH_MS = 60_000;
+
+export type RefreshOutcome =
+  | { kind: 'refreshed'; record: SessionRecord; tokens: TokenRecord; setCookies: string[] }
+  | { kind: 'ended'; setCookies: string[] }
+  | { kind: 'unchanged' };
+
+/**
+ * Uses the refresh token to get new tokens (OIDC Core §12), re-validates a new ID token
+ * (same `iss` and `sub`; openid-client checks its signature, alg, `aud` and times), and
+ * writes the session again with `sid` and the login time kept. At most one refresh per
+ * session is in flight on an instance: concurrent requests share it. `invalid_grant` ends
+ * the session (reason `refresh-failed`); a network failure leaves it as it was.
+ *
+ * @see https://openid.net/specs/openid-connect-core-1_0.html#RefreshTokens
+ */
+export class Refresher {
+  readonly #inFlight = new Map<string, Promise<Exclude<RefreshOutcome, { kind: 'unchanged' }> | null>>();
+  readonly #recent = new Map<string, { at: number; outcome: Exclude<RefreshOutcome, { kind: 'unchanged' }> }>();
+
+  async refresh(ctx: Context, cookies: Map<string, string>, record: SessionRecord, tokens: TokenRecord | null): Promise<RefreshOutcome> {
+    const recent = this.#recent.get(record.id);
+    if (recent && Date.now() - recent.at < RECENT_REFRESH_MS) return this.#rewrite(ctx, cookies, recent.outcome);
+    const running = this.#inFlight.get(record.id);
+    if (running) return (await running) ?? { kind: 'unchanged' };
+    const provider = ctx.providers.get(record.p);
+    if (!provider || !tokens?.rt) return { kind: 'unchanged' };
+    const promise = this.#run(ctx, provider, cookies, record, tokens).finally(() => this.#inFlight.delete(record.id));
+    this.#inFlight.set(record.id, promise);
+    const outcome = await promise;
+    if (outcome) this.#remember(record.id, outcome);
+    return outcome ?? { kind: 'unchanged' };
+  }
+
+  async #run(
+    ctx: Context,
+    provider: ResolvedProvider,
+    cookies: Map<string, string>,
+    record: SessionRecord,
+    tokens: TokenRecord,
+  ): Promise<Exclude<RefreshOutcome, { kind: 'unchanged' }> | null> {
+    const discovered = await ctx.discoverOrNull(provider, 'refresh');
+    if (!discovered) return null;
+    let response: Awaited<ReturnType<typeof oidc.refreshTokenGrant>>;
+    try {
+      response = await oidc.refreshTokenGrant(discovered, tokens.rt!);
+    } catch (error) {
+      if (isInvalidGrant(error)) return endSession(ctx, cookies, record, tokens, 'the provider refused the refresh token (invalid_grant)');
+      ctx.logger.warn(`refresh failed (provider=${provider.name}), session kept: ${describe(error)}`);
+      return null;
+    }
+    const claims = response.claims();
+    if (claims && (claims.sub !== record.sub || claims.iss !== record.iss)) {
+      return endSession(ctx, cookies, record, tokens, 'the refreshed ID token names another user or issuer');
+    }
+    const next = refreshedRecords(record, tokens, response, claims, ctx.config.storeRefreshToken);
+    const setCookies = await ctx.sessions.update(next.record, next.tokens, cookies);
+    return { kind: 'refreshed', ...next, setCookies };
+  }
+
+  /** A request with the old cookie gets the refreshed cookies too (cookie mode); server mode has nothing to send. */
+  async #rewrite(
+    ctx: Context,
+    cookies: Map<string, string>,
+    outcome: Exclude<RefreshOutcome, { kind: 'unchanged' }>,
+  ): Promise<RefreshOutcome> {
+    if (outcome.kind === 'ended') return { kind: 'ended', setCookies: await ctx.sessions.clear(cookies) };
+    return {
+      ...outcome,
+      setCookies: ctx.config.mode === 'cookie' ? await ctx.sessions.update(outcome.record, outcome.tokens, cookies) : [],
+    };
+  }
+
+  #remember(id: string, outcome: Exclude<RefreshOutcome, { kind: 'unchanged' }>): void {
+    const now = Date.now();
+    for (const [key, entry] of this.#recent) if (now - entry.at >= RECENT_REFRESH_MS) this.#recent.delete(key);
+    this.#recent.set(id, { at: now, outcome });
+  }
+}
+
+function refreshedRecords(
+  record: SessionRecord,
+  tokens: TokenRecord,
+  response: oidc.TokenEndpointResponse & oidc.TokenEndpointResponseHelpers,
+  claims: oidc.IDToken | undefined,
+  keepRefreshToken: boolean,
+): { record: SessionRecord; tokens: TokenRecord } {
+  const now = nowSeconds();
+  const expiresIn = response.expiresIn();
+  const refreshToken = response.refresh_token ?? tokens.rt;
+  return {
+    // sid and the login time stay: this is the same session, not a new login.
+    record: { ...record, u: claims ? { ...userClaims(claims), ...(record.sid ? { sid: record.sid } : {}) } : record.u, t: now },
+    tokens: {
+      v: 1,
+      id: record.id,
+      ...((response.id_token ?? tokens.idt) ? { idt: response.id_token ?? tokens.idt } : {}),
+      at: response.access_token,
+      ...(expiresIn !== undefined ? { ate: now + expiresIn } : {}),
+      ...(keepRefreshToken && refreshToken ? { rt: refreshToken } : {}),
+    },
+  };
+}
+
+async function endSession(
+  ctx: Context,
+  cookies: Map<string, string>,
+  record: SessionRecord,
+  tokens: TokenRecord,
+  why: string,
+): Promise<{ kind: 'ended'; setCookies: string[] }> {
+  ctx.logger.warn(`refresh ended the session (provider=${record.p}): ${why}`);
+  const setCookies = await ctx.sessions.clear(cookies, record);
+  if (ctx.config.mode === 'cookie') {
+    await ctx.registry.revoke(record.id, record.a - nowSeconds() + ctx.config.clockTolerance).catch((e: unknown) => ctx.storeFailed(e));
+  }
+  await ctx.hook('onLogout', ctx.toSession(record, tokens), 'refresh-failed');
+  return { kind: 'ended', setCookies };
+}
+
+function isInvalidGrant(error: unknown): boolean {
+  return error instanceof oidc.ResponseBodyError && error.error === 'invalid_grant';
+}
+
+/**
+ * RFC 7009 §2.1: revokes the refresh token (hint `refresh_token`), or the access token when
+ * there is none, with the token endpoint's client authentication. Skipped when the provider has
+ * no revocation endpoint. Never throws and never waits longer than `revocationTimeout`: a
+ * revocation that fails or hangs is logged and the logout goes on.
+ *
+ * @see https://www.rfc-editor.org/rfc/rfc7009#section-2.1
+ */
+export async function revokeTokens(ctx: Context, provider: ResolvedProvider, tokens: Pick<TokenRecord, 'rt' | 'at'>): Promise<void> {
+  const token = tokens.rt ?? tokens.at;
+  if (!token) return;
+  const hint = tokens.rt ? 'refresh_token' : 'access_token';
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<'timeout'>((resolve) => {
+    timer = setTimeout(() => resolve('timeout'), ctx.config.revocationTimeout * 1000);
+  });
+  const work = (async () => {
+    const discovered = await ctx.providers.discover(provider);
+    if (!discovered.serverMetadata().revocation_endpoint) return 'skipped' as const;
+    await oidc.tokenRevocation(discovered, token, { token_type_hint: hint });
+    return 'revoked' as const;
+  })();
+  try {
+    const result = await Promise.race([work, timeout]);
+    if (result === 'timeout')
+      ctx.logger.warn(`revocation at ${provider.name} timed out after ${ctx.config.revocationTimeout} s; logout went on`);
+    else if (result === 'revoked') ctx.logger.info?.(`revoked the ${hint} at ${provider.name}`);
+  } catch (error) {
+    ctx.logger.warn(`revocation at ${provider.name} failed; logout went on: ${describe(error)}`);
+  } finally {
+    clearTimeout(timer);
+    work.catch(() => undefined);
+  }
+}
