@@ -76,7 +76,7 @@ export function createHandler(config: ResolvedConfig): Auth {
     const needTokens = force || config.exposeTokens.length > 0 || config.autoRefresh !== null;
     const tokens = needTokens ? await ctx.sessions.readTokens(cookies, record) : null;
     if (hooks && (force || dueForRefresh(tokens))) {
-      const outcome = await ctx.refresher.refresh(ctx, cookies, record, tokens);
+      const outcome = await ctx.refresher.refresh(ctx, cookies, record, tokens, force);
       if (outcome.kind === 'ended') return { session: null, setCookies: outcome.setCookies };
       if (outcome.kind === 'refreshed') {
         return { session: ctx.toSession(outcome.record, outcome.tokens), setCookies: [...setCookies, ...outcome.setCookies] };

@@ -30,8 +30,15 @@ export class Refresher {
   readonly #inFlight = new Map<string, Promise<Exclude<RefreshOutcome, { kind: 'unchanged' }> | null>>();
   readonly #recent = new Map<string, { at: number; outcome: Exclude<RefreshOutcome, { kind: 'unchanged' }> }>();
 
-  async refresh(ctx: Context, cookies: Map<string, string>, record: SessionRecord, tokens: TokenRecord | null): Promise<RefreshOutcome> {
-    const recent = this.#recent.get(record.id);
+  /** `force`: an explicit `auth.refresh()`, which always asks the provider (sharing one in flight). */
+  async refresh(
+    ctx: Context,
+    cookies: Map<string, string>,
+    record: SessionRecord,
+    tokens: TokenRecord | null,
+    force = false,
+  ): Promise<RefreshOutcome> {
+    const recent = force ? undefined : this.#recent.get(record.id);
     if (recent && Date.now() - recent.at < RECENT_REFRESH_MS) return this.#rewrite(ctx, cookies, recent.outcome);
     const running = this.#inFlight.get(record.id);
     if (running) return (await running) ?? { kind: 'unchanged' };
