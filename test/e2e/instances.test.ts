@@ -84,7 +84,7 @@ for (const store of stores) {
           {
             client_id: 'multi',
             client_secret: 'multi-secret',
-            redirect_uris: [`http://127.0.0.1:${portA}/auth/callback`],
+            redirect_uris: [`http://127.0.0.1:${portA}/auth/callback`, `http://127.0.0.1:${portB}/auth/callback`],
             post_logout_redirect_uris: [`http://127.0.0.1:${portA}/auth/logout/callback`],
             // The provider's logout call goes to the OTHER instance.
             backchannel_logout_uri: `http://127.0.0.1:${portB}/auth/backchannel-logout/default`,
@@ -121,6 +121,27 @@ for (const store of stores) {
       expect(a.output.join('')).not.toMatch(/backchannel logout/);
       const response = await fetch(`${a.url}/api/me`, { headers: { cookie: oldCookie } });
       expect(response.status).toBe(401);
+    });
+
+    it('when a user signs out everywhere on A then their three sessions on A and B all end', async () => {
+      const sessions = [
+        { agent: new Agent(), instance: a },
+        { agent: new Agent(), instance: a },
+        { agent: new Agent(), instance: b },
+      ];
+      for (const { agent, instance } of sessions) {
+        await agent.loginAtProvider(`${instance.url}/auth/login?returnTo=/api/me`, ALICE);
+        expect((await agent.fetch(`${instance.url}/api/me`)).status).toBe(200);
+      }
+      const first = sessions[0]!.agent;
+      const { csrfToken } = (await (await first.fetch(`${a.url}/auth/csrf`)).json()) as { csrfToken: string };
+      const logout = await first.fetch(`${a.url}/auth/logout`, {
+        method: 'POST',
+        body: new URLSearchParams({ csrfToken, scope: 'all', federated: 'false' }),
+        headers: { origin: a.url },
+      });
+      expect(logout.status).toBe(303);
+      for (const { agent, instance } of sessions) expect((await agent.fetch(`${instance.url}/api/me`)).status).toBe(401);
     });
   });
 }
