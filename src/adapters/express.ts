@@ -14,6 +14,7 @@ import {
   pathAndQueryOf,
   readSessionInto,
   recallAuth,
+  refreshInto,
   rememberAuth,
   sendResponse,
   unauthenticated,
@@ -50,6 +51,12 @@ export function requireAuth(): RequestHandler {
     const auth = recallAuth(req, 'requireAuth()');
     await sendResponse(res, unauthenticated(auth, pathAndQueryOf(req.originalUrl), req.get('accept'), req.get('sec-fetch-mode')));
   };
+}
+
+/** Refreshes the tokens of `req`'s session now (needs the `refresh` option) and updates `req.auth`. */
+export async function refreshAuth(req: Request, res: Response): Promise<Session | null> {
+  req.auth = await refreshInto(recallAuth(req, 'refreshAuth()'), req, res);
+  return req.auth;
 }
 
 /**

@@ -54,6 +54,14 @@ export async function requireAuth(request: FastifyRequest, reply: FastifyReply):
   return sendReply(reply, unauthenticated(auth, path, request.headers.accept, Array.isArray(fetchMode) ? fetchMode[0] : fetchMode));
 }
 
+/** Refreshes the tokens of the request's session now (needs the `refresh` option) and updates `request.auth`. */
+export async function refreshAuth(request: FastifyRequest, reply: FastifyReply): Promise<Session | null> {
+  const { session, setCookies } = await recallAuth(request.raw, 'refreshAuth()').refresh(request.headers.cookie);
+  if (setCookies.length > 0) reply.header('set-cookie', setCookies);
+  request.auth = session;
+  return session;
+}
+
 /** Sends a Web Response through `reply`, so the app's onSend hooks still see it. */
 async function sendReply(reply: FastifyReply, response: Response): Promise<FastifyReply> {
   reply.code(response.status);

@@ -7,7 +7,7 @@
  * app.get('/me', requireAuth(), (c) => c.json(c.get('auth')!.user));
  * serve({ fetch: app.fetch, port: 3000 });
  */
-import type { MiddlewareHandler } from 'hono';
+import type { Context, MiddlewareHandler } from 'hono';
 import type { Auth, Session } from '../core/types.js';
 import { checkAuth, pathAndQueryOf, publicUrl, recallAuth, rememberAuth, unauthenticated } from './shared.js';
 
@@ -36,6 +36,14 @@ export function requireAuth(): MiddlewareHandler<OidcSessionEnv> {
     const auth = recallAuth(c.req.raw, 'requireAuth()');
     return unauthenticated(auth, pathAndQueryOf(c.req.url), c.req.header('accept'), c.req.header('sec-fetch-mode'));
   };
+}
+
+/** Refreshes the tokens of the request's session now (needs the `refresh` option) and updates `c.get('auth')`. */
+export async function refreshAuth(c: Context<OidcSessionEnv>): Promise<Session | null> {
+  const { session, setCookies } = await recallAuth(c.req.raw, 'refreshAuth()').refresh(c.req.header('cookie'));
+  for (const cookie of setCookies) c.header('set-cookie', cookie, { append: true });
+  c.set('auth', session);
+  return session;
 }
 
 /**

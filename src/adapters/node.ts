@@ -12,7 +12,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Auth, Session } from '../core/types.js';
-import { answerAuthRoute, checkAuth, pathAndQueryOf, readSessionInto, sendResponse, unauthenticated } from './shared.js';
+import { answerAuthRoute, checkAuth, pathAndQueryOf, readSessionInto, refreshInto, sendResponse, unauthenticated } from './shared.js';
 
 export interface NodeAuth {
   /** Answers the auth routes (`/auth/login`, `/auth/callback`, …); true when it did, and `res` is then finished. */
@@ -21,6 +21,8 @@ export interface NodeAuth {
   session(req: IncomingMessage, res: ServerResponse): Promise<Session | null>;
   /** The session, or null after answering `res` itself: 302 to the login page for a browser, 401 JSON otherwise. */
   requireAuth(req: IncomingMessage, res: ServerResponse): Promise<Session | null>;
+  /** Refreshes the session's tokens now (needs the `refresh` option); null when it ended or there was none. */
+  refresh(req: IncomingMessage, res: ServerResponse): Promise<Session | null>;
 }
 
 export function createNodeAuth(auth: Auth): NodeAuth {
@@ -41,7 +43,12 @@ export function createNodeAuth(auth: Auth): NodeAuth {
     return null;
   }
 
-  return Object.freeze({ handle, session: (req: IncomingMessage, res: ServerResponse) => readSessionInto(auth, req, res), requireAuth });
+  return Object.freeze({
+    handle,
+    session: (req: IncomingMessage, res: ServerResponse) => readSessionInto(auth, req, res),
+    requireAuth,
+    refresh: (req: IncomingMessage, res: ServerResponse) => refreshInto(auth, req, res),
+  });
 }
 
 function firstOf(value: string | string[] | undefined): string | undefined {

@@ -170,6 +170,13 @@ export async function readSessionInto(auth: Auth, req: IncomingMessage, res: Ser
   return session;
 }
 
+/** `auth.refresh()` for a Node request: the refreshed session, its cookies added to `res`. */
+export async function refreshInto(auth: Auth, req: IncomingMessage, res: ServerResponse): Promise<Session | null> {
+  const { session, setCookies } = await auth.refresh(req.headers.cookie);
+  appendSetCookies(res, setCookies);
+  return session;
+}
+
 /**
  * The answer of `requireAuth` without a session: a browser navigating is sent to the login
  * page (and back here afterwards), any other client gets a 401 it can act on.

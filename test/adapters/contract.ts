@@ -12,8 +12,9 @@ import { Agent } from '../support/agent.js';
 
 /**
  * Builds the app on `server` (already listening). The app must serve `GET /me` behind
- * `requireAuth` answering `{ sub }` from the adapter's session, and `GET /public` answering
- * `{ signedIn }` without a guard. Returns a cleanup for anything beyond the server.
+ * `requireAuth` answering `{ sub }` from the adapter's session, `GET /public` answering
+ * `{ signedIn }` without a guard, and `GET /refresh` answering `{ before, after }`: the access
+ * token of the adapter's session before and after the adapter's refresh call. Returns a cleanup for anything beyond the server.
  */
 export type AttachApp = (auth: Auth, server: Server) => Promise<(() => Promise<void>) | void>;
 
@@ -52,6 +53,17 @@ export function adapterContract(attach: AttachApp): () => Harness {
     const response = await rawGet(`${h().baseUrl}/auth/login`, { Host: 'evil.example' });
     expect(response.status).toBe(302);
     expect(new URL(response.location!).searchParams.get('redirect_uri')).toBe(`${h().baseUrl}/auth/callback`);
+  });
+
+  it('when the app calls the adapter refresh then the session gets a new access token', async () => {
+    const agent = await signedInAgent(h());
+    const response = await agent.fetch(`${h().baseUrl}/refresh`);
+    expect(response.status).toBe(200);
+    const { before, after } = (await response.json()) as { before?: string; after?: string };
+    expect(before).toEqual(expect.any(String));
+    expect(after).toEqual(expect.any(String));
+    expect(after).not.toBe(before);
+    expect(response.headers.getSetCookie().some((c) => c.startsWith('oidc.tokens='))).toBe(true);
   });
 
   it('when the user signs in at the provider then the protected route sees their claims', async () => {
@@ -153,13 +165,25 @@ async function startHarness(attach: AttachApp): Promise<{ harness: Harness; clea
         ...CLIENT,
         redirect_uris: [`${baseUrl}/auth/callback`],
         post_logout_redirect_uris: [`${baseUrl}/auth/logout/callback`],
+        grant_types: ['authorization_code', 'refresh_token'],
       },
     ],
   });
   const auth = createAuth({
     baseUrl,
     secret: 'x'.repeat(32) + 'adapter-tests',
-    providers: { default: { issuer: provider.issuer, clientId: CLIENT.client_id, clientSecret: CLIENT.client_secret } },
+    providers: {
+      default: {
+        issuer: provider.issuer,
+        clientId: CLIENT.client_id,
+        clientSecret: CLIENT.client_secret,
+        // offline_access with prompt=consent: the provider issues a refresh token.
+        scopes: ['openid', 'profile', 'offline_access'],
+        authorizationParams: { prompt: 'consent' },
+      },
+    },
+    exposeTokens: ['access'],
+    refresh: {},
     logger: { warn: () => {}, error: (message) => console.error(message) },
   });
   const closeApp = await attach(auth, server);

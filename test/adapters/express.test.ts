@@ -1,6 +1,6 @@
 import express from 'express';
 import { describe, expect, it } from 'vitest';
-import { oidcSession, requireAuth } from '../../src/adapters/express.js';
+import { oidcSession, refreshAuth, requireAuth } from '../../src/adapters/express.js';
 import type { Auth } from '../../src/core/types.js';
 import { Agent } from '../support/agent.js';
 import { adapterContract } from './contract.js';
@@ -14,6 +14,10 @@ function expressApp(auth: Auth, options: { parseFormsFirst?: boolean } = {}) {
   });
   app.get('/public', (req, res) => {
     res.json({ signedIn: req.auth !== null });
+  });
+  app.get('/refresh', async (req, res) => {
+    const before = req.auth?.tokens.access;
+    res.json({ before, after: (await refreshAuth(req, res))?.tokens.access });
   });
   return app;
 }

@@ -1,6 +1,6 @@
 import Fastify, { type FastifyInstance } from 'fastify';
 import { describe, expect, it } from 'vitest';
-import { oidcSession, requireAuth } from '../../src/adapters/fastify.js';
+import { oidcSession, refreshAuth, requireAuth } from '../../src/adapters/fastify.js';
 import type { Auth } from '../../src/core/types.js';
 import { adapterContract } from './contract.js';
 
@@ -18,6 +18,10 @@ describe('fastify adapter', () => {
     await app.register(async (child: FastifyInstance) => {
       child.get('/me', { preHandler: requireAuth }, async (request) => ({ sub: request.auth!.user.sub }));
       child.get('/public', async (request) => ({ signedIn: request.auth !== null }));
+      child.get('/refresh', async (request, reply) => {
+        const before = request.auth?.tokens.access;
+        return { before, after: (await refreshAuth(request, reply))?.tokens.access };
+      });
     });
     await app.ready();
     return () => app.close();

@@ -12,6 +12,9 @@ function nodeApp(auth: Auth) {
     if (path === '/me') {
       const session = await oidc.requireAuth(req, res);
       if (session) sendJson(res, { sub: session.user.sub });
+    } else if (path === '/refresh') {
+      const before = (await oidc.session(req, res))?.tokens.access;
+      sendJson(res, { before, after: (await oidc.refresh(req, res))?.tokens.access });
     } else if (path === '/public') {
       sendJson(res, { signedIn: (await oidc.session(req, res)) !== null });
     } else {
