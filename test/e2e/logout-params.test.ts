@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Auth, createAuth, type ProviderOptions } from '../../src/index.js';
 import { memoryStore } from '../../src/stores/memory.js';
-import { mintSession, type MintOptions } from '../support/sessions.js';
+import { type MintOptions, mintSession } from '../support/sessions.js';
 import { TokenIssuer } from '../support/token-issuer.js';
 
 const SECRET = 'logout-params-secret-logout-params-secret';
@@ -95,7 +95,9 @@ describe('provider presets produce the exact end-session URL', () => {
   for (const preset of ['keycloak', 'okta'] as const) {
     it(`${preset}: standard RP-initiated logout with id_token_hint, client_id, post_logout_redirect_uri, state`, async () => {
       const url = await endSessionUrl(makeAuth(oidcLogout, { preset }), { idToken: 'h.p.s' });
-      expect(url.href.startsWith(`${oidcLogout.issuer}/oidc/logout?p=policy&id_token_hint=h.p.s&client_id=app-client&post_logout_redirect_uri=`)).toBe(true);
+      expect(
+        url.href.startsWith(`${oidcLogout.issuer}/oidc/logout?p=policy&id_token_hint=h.p.s&client_id=app-client&post_logout_redirect_uri=`),
+      ).toBe(true);
       expect(url.searchParams.get('state')).toMatch(/^[A-Za-z0-9_-]{22}$/);
     });
   }
