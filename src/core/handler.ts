@@ -112,7 +112,7 @@ export function createHandler(config: ResolvedConfig): Auth {
     const provider = Object.hasOwn(config.providers, user.provider) ? config.providers[user.provider] : undefined;
     if (!provider) throw new TypeError(`endUserSessions: unknown provider ${JSON.stringify(user.provider)}`);
     if (typeof user.sub !== 'string' || user.sub === '') throw new TypeError('endUserSessions: "sub" must be a non-empty string');
-    return endSessions(await context(), { iss: provider.issuer, sub: user.sub }, Date.now() / 1000, 'everywhere');
+    return endSessions(await context(), { iss: provider.issuer, aud: provider.clientId, sub: user.sub }, Date.now() / 1000, 'everywhere');
   }
 
   function loginUrl(returnTo?: string, provider?: string): string {

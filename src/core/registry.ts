@@ -1,30 +1,40 @@
 import type { Store } from './store.js';
 import type { ResolvedConfig } from './types.js';
 
-export type Channel = 'backchannel' | 'frontchannel' | 'everywhere';
+/** Who ended sessions in bulk: the provider (two channels) or the user signing out everywhere. */
+export type Channel = 'back-channel' | 'front-channel' | 'everywhere';
 
-/** What OP-initiated logout ends: one provider session (`sid`) or every session of a user (`sub`). */
-export type LogoutTarget = { iss: string; sid: string; sub?: string } | { iss: string; sub: string; sid?: undefined };
+/**
+ * What a bulk logout ends: one provider session (`sid`) or every session of a user (`sub`),
+ * of one client (`aud`) of one issuer — several clients of one issuer never end each other's.
+ */
+export type LogoutTarget =
+  | { iss: string; aud: string; sid: string; sub?: string }
+  | { iss: string; aud: string; sub: string; sid?: undefined };
 
-/** The fields of a session the registry needs: who, which provider session, and when it began. */
+/** The fields of a session the registry needs: who, which client and provider session, and when it began. */
 export interface RegisteredSession {
   id: string;
+  /** Provider key: gives the client (`aud`). */
+  p: string;
   iss: string;
   sub: string;
   sid?: string;
-  /** Login time, epoch seconds. */
+  /** Login time, epoch seconds with milliseconds. */
   c: number;
 }
 
+const CHANNELS: readonly Channel[] = ['back-channel', 'front-channel', 'everywhere'];
+
 /**
- * Knows which local sessions belong to `(iss, sid)` and `(iss, sub)`, on every instance,
- * through the store. Two models (DESIGN.md §3):
+ * Knows which local sessions belong to `(iss, aud, sid)` and `(iss, aud, sub)`, on every
+ * instance, through the store. Two models (DESIGN.md §3):
  *
  * - cookie mode keeps no session server-side, so a logout leaves a **tombstone**: "sessions of
- *   this `(iss, sid)` / `(iss, sub)` that began at or before T are ended". Every session read
- *   checks it. A later login never removes a tombstone (that would resurrect old cookies); it
- *   expires with the longest possible session lifetime.
- * - server mode indexes session ids by `(iss, sid)` and `(iss, sub)` and deletes exactly those.
+ *   this target that began at or before T are ended". Every session read checks them, in one
+ *   `getMany`. A later login never removes a tombstone (that would resurrect old cookies); it
+ *   expires with the longest possible session lifetime, and its time only ever grows.
+ * - server mode indexes session ids by `(iss, aud, sid)` and `(iss, aud, sub)` and deletes exactly those.
  *
  * In both, T is when the logout happened — for a logout token the end of the second of its
  * `iat` (login times have milliseconds, `iat` has not): a session that began after it is never
@@ -44,59 +54,64 @@ export class SessionRegistry {
     this.#tombstoneTtl = config.absoluteDuration + config.clockTolerance;
   }
 
-  /** Cookie mode: the channel whose tombstone ends this session, or null. One store round trip. */
+  /** Cookie mode: why this session is over (revoked at logout, or a tombstone's channel), or null. One round trip. */
   async endedBy(session: RegisteredSession): Promise<Channel | 'local' | null> {
-    const keys = [revokedKey(session.id), subTombstone(session.iss, session.sub)];
-    if (session.sid !== undefined) keys.push(sidTombstone(session.iss, session.sid));
-    const values = await this.#store.getMany(keys);
-    if (values[0] !== null && values[0] !== undefined) return 'local';
-    for (const value of values.slice(1)) {
-      const tombstone = parseTombstone(value ?? null);
-      if (tombstone && session.c <= tombstone.at) return tombstone.channel;
-    }
-    return null;
+    const aud = this.#aud(session.p);
+    const targets: LogoutTarget[] = [{ iss: session.iss, aud, sub: session.sub }];
+    if (session.sid !== undefined) targets.push({ iss: session.iss, aud, sid: session.sid });
+    const tombstones = targets.flatMap((target) => CHANNELS.map((channel) => ({ channel, key: tombstoneKey(target, channel) })));
+    const [revoked, ...times] = await this.#store.getMany([revokedKey(session.id), ...tombstones.map((t) => t.key)]);
+    if (revoked !== null && revoked !== undefined) return 'local';
+    const hit = tombstones.find((_t, i) => times[i] !== null && times[i] !== undefined && session.c <= Number(times[i]));
+    return hit?.channel ?? null;
   }
 
-  /** Cookie mode: records that sessions of the target that began at or before `at` are ended. */
+  /** Cookie mode: sessions of the target that began at or before `at` are ended. The time only ever grows (atomic). */
   async tombstone(target: LogoutTarget, at: number, channel: Channel): Promise<void> {
-    const key = target.sid !== undefined ? sidTombstone(target.iss, target.sid) : subTombstone(target.iss, target.sub);
-    // Never lower an existing tombstone: a late, older token must not shrink what a newer one ended.
-    const [existing] = await this.#store.getMany([key]);
-    const previous = parseTombstone(existing ?? null);
-    const time = previous === null ? at : Math.max(at, previous.at);
-    await this.#store.set(key, `${time} ${channel}`, this.#tombstoneTtl);
+    await this.#store.set(tombstoneKey(target, channel), String(at), this.#tombstoneTtl, 'greater');
   }
 
   /**
-   * Cookie mode: marks one session (by our id) as signed out, so a copy of its cookie taken
-   * before logout (another tab, a stolen cookie) is refused too. Lives as long as the session could.
+   * Marks one session (by id) as over: a copy of its cookie taken before logout (another tab, a
+   * stolen cookie) is refused too (cookie mode), and a late write cannot bring a deleted stored
+   * session back (server mode). Lives as long as the session could.
    */
   async revoke(id: string, ttlSeconds: number): Promise<void> {
-    await this.#store.set(revokedKey(id), '1', Math.max(1, ttlSeconds));
+    await this.#store.set(revokedKey(id), '1', Math.max(1, Math.ceil(ttlSeconds)));
   }
 
-  /** Server mode: indexes a new session under its `(iss, sid)` and `(iss, sub)`. */
-  async register(session: RegisteredSession, ttlSeconds: number): Promise<void> {
-    await this.#store.addToSet(subIndex(session.iss, session.sub), session.id, ttlSeconds);
-    if (session.sid !== undefined) await this.#store.addToSet(sidIndex(session.iss, session.sid), session.id, ttlSeconds);
+  /** Key under which `revoke()` marks a session id, for readers that fetch it with other keys. */
+  revokedKey(id: string): string {
+    return revokedKey(id);
+  }
+
+  /** Server mode: indexes a new session under its targets, dropping ids of sessions that are gone. */
+  async register(session: RegisteredSession, ttlSeconds: number, exists: (ids: string[]) => Promise<boolean[]>): Promise<void> {
+    for (const target of this.#targetsOf(session)) {
+      const key = indexKey(target);
+      await this.#store.addToSet(key, session.id, ttlSeconds);
+      // Logins are rare next to requests: each one sweeps its user's index of sessions that
+      // expired or were abandoned, so the set stays as large as the live sessions.
+      const members = await this.#store.setMembers(key);
+      const alive = await exists(members);
+      const gone = members.filter((_m, i) => !alive[i]);
+      if (gone.length > 0) await this.#store.removeFromSet(key, gone);
+    }
   }
 
   /** Server mode: the ids of the sessions a target names (stale ids of already-ended sessions included). */
   async sessionIds(target: LogoutTarget): Promise<string[]> {
-    const key = target.sid !== undefined ? sidIndex(target.iss, target.sid) : subIndex(target.iss, target.sub);
-    return this.#store.setMembers(key);
+    return this.#store.setMembers(indexKey(target));
   }
 
   /** Server mode: drops ids of sessions that no longer exist from the target's index. */
   async prune(target: LogoutTarget, ids: readonly string[]): Promise<void> {
-    const key = target.sid !== undefined ? sidIndex(target.iss, target.sid) : subIndex(target.iss, target.sub);
-    await this.#store.removeFromSet(key, ids);
+    await this.#store.removeFromSet(indexKey(target), ids);
   }
 
-  /** Server mode: forgets ended session ids so the indexes stay O(live sessions). */
+  /** Server mode: forgets an ended session's id in every index it is in. */
   async unregister(session: RegisteredSession): Promise<void> {
-    await this.#store.removeFromSet(subIndex(session.iss, session.sub), [session.id]);
-    if (session.sid !== undefined) await this.#store.removeFromSet(sidIndex(session.iss, session.sid), [session.id]);
+    for (const target of this.#targetsOf(session)) await this.#store.removeFromSet(indexKey(target), [session.id]);
   }
 
   /**
@@ -104,7 +119,7 @@ export class SessionRegistry {
    * Atomic across instances (set-if-absent), kept until the token could no longer be accepted.
    */
   async firstUse(iss: string, jti: string, ttlSeconds: number): Promise<boolean> {
-    return this.#store.setIfAbsent(jtiKey(iss, jti), '1', Math.max(1, ttlSeconds));
+    return this.#store.setIfAbsent(jtiKey(iss, jti), '1', Math.max(1, Math.ceil(ttlSeconds)));
   }
 
   /** Lets a token be retried when its logout failed half-way (the provider may retransmit, spec §2.5). */
@@ -112,26 +127,41 @@ export class SessionRegistry {
     await this.#store.delete([jtiKey(iss, jti)]);
   }
 
-  get mode(): 'cookie' | 'server' {
-    return this.#config.mode;
+  /**
+   * Cross-instance lock for refreshing one session's tokens: true for the caller that may
+   * refresh. Held for `ttlSeconds` (so another instance does not spend a rotated refresh token).
+   */
+  async lockRefresh(id: string, ttlSeconds: number): Promise<boolean> {
+    return this.#store.setIfAbsent(`refresh-lock:${id}`, '1', Math.max(1, Math.ceil(ttlSeconds)));
+  }
+
+  async unlockRefresh(id: string): Promise<void> {
+    await this.#store.delete([`refresh-lock:${id}`]);
+  }
+
+  #targetsOf(session: RegisteredSession): LogoutTarget[] {
+    const aud = this.#aud(session.p);
+    const targets: LogoutTarget[] = [{ iss: session.iss, aud, sub: session.sub }];
+    if (session.sid !== undefined) targets.push({ iss: session.iss, aud, sid: session.sid });
+    return targets;
+  }
+
+  #aud(provider: string): string {
+    return Object.hasOwn(this.#config.providers, provider) ? this.#config.providers[provider]!.clientId : '';
   }
 }
 
-// Issuers, sids and subs are opaque and may hold any character, ":" included: a JSON array
-// keeps every (iss, value) pair distinct, byte for byte.
-const key = (kind: string, iss: string, value: string) => `${kind}:${JSON.stringify([iss, value])}`;
-const sidTombstone = (iss: string, sid: string) => key('tomb-sid', iss, sid);
-const subTombstone = (iss: string, sub: string) => key('tomb-sub', iss, sub);
-const sidIndex = (iss: string, sid: string) => key('idx-sid', iss, sid);
-const subIndex = (iss: string, sub: string) => key('idx-sub', iss, sub);
-const jtiKey = (iss: string, jti: string) => key('jti', iss, jti);
-const revokedKey = (id: string) => `revoked:${id}`;
-
-function parseTombstone(value: string | null): { at: number; channel: Channel } | null {
-  if (value === null) return null;
-  const [at, channel] = value.split(' ');
-  return { at: Number(at), channel: channel === 'frontchannel' || channel === 'everywhere' ? channel : 'backchannel' };
+// Issuers, clients, sids and subs are opaque and may hold any character, ":" included: a JSON
+// array keeps every combination distinct, byte for byte.
+function targetPart(target: LogoutTarget): string {
+  return target.sid !== undefined
+    ? `sid:${JSON.stringify([target.iss, target.aud, target.sid])}`
+    : `sub:${JSON.stringify([target.iss, target.aud, target.sub])}`;
 }
+const tombstoneKey = (target: LogoutTarget, channel: Channel) => `tomb-${channel}:${targetPart(target)}`;
+const indexKey = (target: LogoutTarget) => `idx:${targetPart(target)}`;
+const jtiKey = (iss: string, jti: string) => `jti:${JSON.stringify([iss, jti])}`;
+const revokedKey = (id: string) => `revoked:${id}`;
 
 /** Key of a stored session (server mode), from the SHA-256 of its cookie id. */
 export const sessionKey = (digest: string) => `sess:${digest}`;

@@ -10,8 +10,12 @@
 export interface Store {
   /** Values of `keys`, in order; null for a missing or expired key. One round trip. */
   getMany(keys: readonly string[]): Promise<Array<string | null>>;
-  /** Sets `key` to `value` for `ttlSeconds` (replacing any value and TTL). */
-  set(key: string, value: string, ttlSeconds: number): Promise<void>;
+  /**
+   * Sets `key` to `value` for `ttlSeconds` (replacing any value and TTL). With `'greater'`, atomically
+   * keeps whichever of the stored and the new value is numerically larger, and the longer TTL:
+   * two concurrent writers can never leave the smaller value behind (tombstone times only grow).
+   */
+  set(key: string, value: string, ttlSeconds: number, only?: 'greater'): Promise<void>;
   /** Sets `key` only when it is absent (or expired); true when this call set it. Atomic. */
   setIfAbsent(key: string, value: string, ttlSeconds: number): Promise<boolean>;
   /** Deletes keys (plain values or sets); missing keys are fine. */

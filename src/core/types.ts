@@ -13,9 +13,9 @@ export type LogoutReason =
   /** The session reached its absolute or idle expiry. */
   | 'expired'
   /** The provider ended it with a back-channel logout token. */
-  | 'backchannel'
+  | 'back-channel'
   /** The provider ended it through the front-channel logout iframe. */
-  | 'frontchannel'
+  | 'front-channel'
   /** The user signed out everywhere (`scope=all`) from another device, or `auth.endUserSessions()` ran. */
   | 'everywhere'
   /** Refreshing its tokens failed with `invalid_grant`: the provider no longer honours the session. */
@@ -23,7 +23,7 @@ export type LogoutReason =
 
 /** One OP-initiated logout the app received, for logs and dashboards. */
 export interface ProviderLogoutEvent {
-  channel: 'backchannel' | 'frontchannel';
+  channel: 'back-channel' | 'front-channel';
   provider: string;
   iss: string;
   sid?: string;

@@ -187,10 +187,18 @@ function buildStore(entries: Entries, timer: ReturnType<typeof setInterval>): Me
         return typeof value === 'string' ? value : null;
       });
     },
-    async set(key, value, ttlSeconds) {
+    async set(key, value, ttlSeconds, only) {
       assertString(key, '"key"', NAME);
       assertString(value, '"value"', NAME);
-      writePlain(entries, key, value, wholeSeconds(ttlSeconds, NAME), Date.now());
+      const seconds = wholeSeconds(ttlSeconds, NAME);
+      const now = Date.now();
+      const existing = only === 'greater' ? entries.live(key, now) : undefined;
+      // Synchronous read-compare-write: nothing can interleave in one process.
+      if (typeof existing?.value === 'string' && Number(existing.value) >= Number(value)) {
+        if (existing.expiresAt < now + seconds * 1000) entries.moveExpiry(key, existing, now + seconds * 1000);
+        return;
+      }
+      writePlain(entries, key, value, seconds, now);
     },
     async setIfAbsent(key, value, ttlSeconds) {
       assertString(key, '"key"', NAME);

@@ -77,6 +77,11 @@ function statements(t: string) {
     getMany: `SELECT key, value FROM ${t}_kv WHERE key = ANY($1::text[]) AND expires_at > now()`,
     set: `INSERT INTO ${t}_kv (key, value, expires_at) VALUES ($1, $2, ${expiry})
       ON CONFLICT (key) DO UPDATE SET value = excluded.value, expires_at = excluded.expires_at`,
+    // Atomic: keeps the numerically larger value and the later expiry (an expired row counts as absent).
+    setGreater: `INSERT INTO ${t}_kv AS old (key, value, expires_at) VALUES ($1, $2, ${expiry})
+      ON CONFLICT (key) DO UPDATE SET
+        value = CASE WHEN old.expires_at <= now() OR old.value::float8 < excluded.value::float8 THEN excluded.value ELSE old.value END,
+        expires_at = CASE WHEN old.expires_at <= now() THEN excluded.expires_at ELSE greatest(old.expires_at, excluded.expires_at) END`,
     // Atomic: the conflicting row is replaced only when it has expired; a row comes back when this call wrote.
     setIfAbsent: `INSERT INTO ${t}_kv AS old (key, value, expires_at) VALUES ($1, $2, ${expiry})
       ON CONFLICT (key) DO UPDATE SET value = excluded.value, expires_at = excluded.expires_at
@@ -180,8 +185,12 @@ function buildStore(pool: PgQueryable, sql: Statements, lifecycle: Lifecycle): P
       const found = new Map((rows as Array<{ key: string; value: string }>).map((row) => [row.key, row.value]));
       return keys.map((key) => found.get(key) ?? null);
     },
-    async set(key, value, ttlSeconds) {
-      await run(sql.set, [checked(key, '"key"'), checked(value, '"value"'), wholeSeconds(ttlSeconds, NAME)]);
+    async set(key, value, ttlSeconds, only) {
+      await run(only === 'greater' ? sql.setGreater : sql.set, [
+        checked(key, '"key"'),
+        checked(value, '"value"'),
+        wholeSeconds(ttlSeconds, NAME),
+      ]);
     },
     async setIfAbsent(key, value, ttlSeconds) {
       const { rowCount } = await run(sql.setIfAbsent, [checked(key, '"key"'), checked(value, '"value"'), wholeSeconds(ttlSeconds, NAME)]);

@@ -48,6 +48,16 @@ if redis.call('PTTL', KEYS[1]) < tonumber(ARGV[2]) then redis.call('PEXPIRE', KE
 return 1`;
 const ADD_TO_SET_SHA = createHash('sha1').update(ADD_TO_SET).digest('hex');
 
+/** SET that keeps the numerically larger value (and the longer TTL), atomically. */
+const SET_GREATER = `local old = tonumber(redis.call('GET', KEYS[1]))
+if old and old >= tonumber(ARGV[1]) then
+  if redis.call('PTTL', KEYS[1]) < tonumber(ARGV[2]) then redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
+  return 0
+end
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+return 1`;
+const SET_GREATER_SHA = createHash('sha1').update(SET_GREATER).digest('hex');
+
 type Send = (args: string[]) => Promise<unknown>;
 
 /** Both clients expose one raw-command entry point; everything else goes through it. */
@@ -76,8 +86,13 @@ export function redisStore(client: RedisClientLike, options: RedisStoreOptions =
       const values = (await send(['MGET', ...keys.map(keyOf)])) as unknown[];
       return values.map((value) => (typeof value === 'string' ? value : null));
     },
-    async set(key, value, ttlSeconds) {
-      await send(['SET', keyOf(key), checked(value, 'a value'), 'EX', String(wholeSeconds(ttlSeconds, NAME))]);
+    async set(key, value, ttlSeconds, only) {
+      const seconds = wholeSeconds(ttlSeconds, NAME);
+      if (only === 'greater') {
+        await runScript(send, [SET_GREATER, SET_GREATER_SHA], [keyOf(key), checked(value, 'a value'), String(seconds * 1000)]);
+        return;
+      }
+      await send(['SET', keyOf(key), checked(value, 'a value'), 'EX', String(seconds)]);
     },
     async setIfAbsent(key, value, ttlSeconds) {
       const reply = await send(['SET', keyOf(key), checked(value, 'a value'), 'EX', String(wholeSeconds(ttlSeconds, NAME)), 'NX']);
@@ -89,7 +104,7 @@ export function redisStore(client: RedisClientLike, options: RedisStoreOptions =
     },
     async addToSet(key, member, ttlSeconds) {
       const ttlMs = wholeSeconds(ttlSeconds, NAME) * 1000;
-      await runAddToSet(send, keyOf(key), checked(member, 'a member'), String(ttlMs));
+      await runScript(send, [ADD_TO_SET, ADD_TO_SET_SHA], [keyOf(key), checked(member, 'a member'), String(ttlMs)]);
     },
     async setMembers(key) {
       const members = await send(['SMEMBERS', keyOf(key)]);
@@ -111,13 +126,13 @@ function checked(value: string, what: string): string {
   return value;
 }
 
-/** EVALSHA, falling back to EVAL (which also caches the script) when the server does not know it yet. */
-async function runAddToSet(send: Send, key: string, member: string, ttlMs: string): Promise<unknown> {
-  const tail = ['1', key, member, ttlMs];
+/** EVALSHA of a one-key script, falling back to EVAL (which also caches it) when the server does not know it yet. */
+async function runScript(send: Send, [script, sha]: [string, string], [key, ...args]: string[]): Promise<unknown> {
+  const tail = ['1', key!, ...args];
   try {
-    return await send(['EVALSHA', ADD_TO_SET_SHA, ...tail]);
+    return await send(['EVALSHA', sha, ...tail]);
   } catch (error) {
     if (!String((error as { message?: unknown } | null)?.message).startsWith('NOSCRIPT')) throw error;
-    return send(['EVAL', ADD_TO_SET, ...tail]);
+    return send(['EVAL', script, ...tail]);
   }
 }

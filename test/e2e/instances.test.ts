@@ -117,8 +117,8 @@ for (const store of stores) {
 
       await agent.confirmProviderLogout(`${provider.issuer}/session/end`);
 
-      expect(b.output.join('')).toMatch(/backchannel logout \(provider=default\) by sid/);
-      expect(a.output.join('')).not.toMatch(/backchannel logout/);
+      expect(b.output.join('')).toMatch(/back-channel logout \(provider=default\) by sid/);
+      expect(a.output.join('')).not.toMatch(/back-channel logout/);
       const response = await fetch(`${a.url}/api/me`, { headers: { cookie: oldCookie } });
       expect(response.status).toBe(401);
     });

@@ -42,7 +42,7 @@ describe.each(['cookie', 'server'] as const)('back-channel logout from the real 
     expect(await status(stack, agent)).toBe(200);
     await agent.confirmProviderLogout(`${stack.provider.issuer}/session/end`);
     await until(() => events.length > 0, 'the back-channel call');
-    expect(events[0]).toMatchObject({ channel: 'backchannel', provider: 'default', iss: stack.provider.issuer, sub: 'alice' });
+    expect(events[0]).toMatchObject({ channel: 'back-channel', provider: 'default', iss: stack.provider.issuer, sub: 'alice' });
     expect(events[0]!.sid).toEqual(expect.any(String));
     expect(events[0]!.ended).toBe(mode === 'server' ? 1 : null);
     expect(await status(stack, agent)).toBe(401);

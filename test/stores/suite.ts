@@ -93,6 +93,22 @@ export function runStoreSuite(name: string, factory: () => Promise<StoreHarness>
         expect(await store.getMany([`${k}a`])).toEqual(['new']);
       });
 
+      it("when set with 'greater' meets a larger stored number then the larger one stays", async () => {
+        const k = ns();
+        await store.set(`${k}t`, '1700000100.5', 60, 'greater');
+        await store.set(`${k}t`, '1700000050', 60, 'greater');
+        expect(await store.getMany([`${k}t`])).toEqual(['1700000100.5']);
+        await store.set(`${k}t`, '1700000200', 60, 'greater');
+        expect(await store.getMany([`${k}t`])).toEqual(['1700000200']);
+      });
+
+      it("when many writers set with 'greater' at once then the largest value wins, whatever the order", async () => {
+        const k = ns();
+        const values = Array.from({ length: 40 }, (_, i) => String(1_700_000_000 + ((i * 37) % 40)));
+        await Promise.all(values.map((value) => store.set(`${k}t`, value, 60, 'greater')));
+        expect(await store.getMany([`${k}t`])).toEqual([String(1_700_000_039)]);
+      });
+
       it('when setIfAbsent finds no key then it writes and returns true', async () => {
         const k = ns();
         expect(await store.setIfAbsent(`${k}a`, 'first', 60)).toBe(true);

@@ -180,13 +180,14 @@ async function applyLogout(ctx: Context, provider: ResolvedProvider, token: Vali
     throw new Refusal('the session store is unavailable; retry later', 'partial_logout');
   }
   if (!first) throw new Refusal('jti was already used (replay)');
+  const aud = provider.clientId;
   const target: LogoutTarget =
     token.sid !== undefined
-      ? { iss: token.iss, sid: token.sid, ...(token.sub !== undefined ? { sub: token.sub } : {}) }
-      : { iss: token.iss, sub: token.sub! };
+      ? { iss: token.iss, aud, sid: token.sid, ...(token.sub !== undefined ? { sub: token.sub } : {}) }
+      : { iss: token.iss, aud, sub: token.sub! };
   try {
     // iat has whole seconds, login times have milliseconds: the whole second of iat counts.
-    await endProviderSessions(ctx, provider, target, token.iat + 0.999, 'backchannel');
+    await endProviderSessions(ctx, provider, target, token.iat + 0.999, 'back-channel');
   } catch (error) {
     ctx.storeFailed(error);
     await ctx.registry.forgetUse(token.iss, token.jti).catch(() => undefined);

@@ -30,7 +30,7 @@ export async function frontchannelLogout(ctx: Context, request: Request, url: UR
     ctx.logger.warn(`front-channel logout ignored (provider=${provider.name}): iss and sid must come together`); // spec §2
   } else if (record && record.p === provider.name) {
     setCookies.push(...(await ctx.sessions.clear(cookies, record)));
-    await ctx.hook('onLogout', ctx.toSession(record, null), 'frontchannel');
+    await ctx.hook('onLogout', ctx.toSession(record, null), 'front-channel');
   }
   return htmlPage({
     status: 200,
@@ -46,7 +46,7 @@ export async function frontchannelLogout(ctx: Context, request: Request, url: UR
 
 async function endOrReport(ctx: Context, provider: ResolvedProvider, sid: string): Promise<void> {
   try {
-    await endProviderSessions(ctx, provider, { iss: provider.issuer, sid }, Date.now() / 1000, 'frontchannel');
+    await endProviderSessions(ctx, provider, { iss: provider.issuer, aud: provider.clientId, sid }, Date.now() / 1000, 'front-channel');
   } catch (error) {
     ctx.storeFailed(error);
   }

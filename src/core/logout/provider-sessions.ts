@@ -13,7 +13,7 @@ export async function endProviderSessions(
   provider: ResolvedProvider,
   target: LogoutTarget,
   at: number,
-  channel: 'backchannel' | 'frontchannel',
+  channel: 'back-channel' | 'front-channel',
 ): Promise<number | null> {
   const ended = await endSessions(ctx, target, at, channel);
   const what = target.sid !== undefined ? 'sid' : 'sub';
@@ -55,7 +55,10 @@ async function deleteStored(ctx: Context, sessions: ServerSessions, target: Logo
     // A session that began after the logout is a fresh login: never ended by it.
     else if (session.r.c <= at && (target.sub === undefined || session.r.sub === target.sub)) doomed.push({ hash, session });
   });
-  await sessions.deleteByHash(doomed.map((d) => d.hash));
+  await sessions.deleteByHash(
+    doomed.map((d) => d.hash),
+    doomed.map((d) => d.session.r),
+  );
   await Promise.all(doomed.map((d) => ctx.registry.unregister({ ...d.session.r, id: d.hash })));
   // Ids of sessions that already ended (logout, expiry) leave the index too.
   if (gone.length > 0) await ctx.registry.prune(target, gone);

@@ -92,7 +92,12 @@ function pickTokens(tokens: TokenRecord): { rt?: string; at?: string } {
 /** `scope=all`: every session of this user from this issuer ends too, on every device and instance. */
 async function signOutEverywhere(ctx: Context, record: SessionRecord): Promise<void> {
   try {
-    const ended = await endSessions(ctx, { iss: record.iss, sub: record.sub }, Date.now() / 1000, 'everywhere');
+    const ended = await endSessions(
+      ctx,
+      { iss: record.iss, aud: ctx.providers.get(record.p)?.clientId ?? '', sub: record.sub },
+      Date.now() / 1000,
+      'everywhere',
+    );
     ctx.logger.info?.(
       `logout everywhere (provider=${record.p}): ${ended === null ? 'tombstone written' : `${ended} other session(s) ended`}`,
     );

@@ -48,9 +48,11 @@ export class ServerSessions implements SessionBackend {
     const id = cookies.get(this.sessionName);
     if (id === undefined) return { record: null, expired: null, setCookies: [] };
     if (!COOKIE_ID.test(id)) return { record: null, expired: null, setCookies: await this.clear(cookies) };
-    const key = sessionKey(await digest(id));
-    const [raw] = await this.#store.getMany([key]);
-    const stored = parse(raw ?? null);
+    const hash = await digest(id);
+    const key = sessionKey(hash);
+    // One round trip: the session and its revocation mark (which outlives any late write-back).
+    const [raw, revoked] = await this.#store.getMany([key, this.#registry.revokedKey(hash)]);
+    const stored = revoked ? null : parse(raw ?? null);
     // Unknown ids (ended, expired, never ours) read as signed out; the cookie is removed.
     if (!stored) return { record: null, expired: null, setCookies: await this.clear(cookies) };
     const now = nowSeconds();
@@ -71,7 +73,9 @@ export class ServerSessions implements SessionBackend {
     const id = randomId(32);
     const hash = await digest(id);
     await this.#put(sessionKey(hash), { r: record, k: tokens });
-    await this.#registry.register({ ...record, id: hash }, record.a - nowSeconds());
+    await this.#registry.register({ ...record, id: hash }, record.a - nowSeconds(), async (hashes) =>
+      (await this.readByHash(hashes)).map((stored) => stored !== null),
+    );
     const previous = cookies.get(this.sessionName);
     if (previous !== undefined && previous !== id && COOKIE_ID.test(previous)) await this.#delete(await digest(previous));
     return [serializeCookie(this.sessionName, id, sessionCookieAttributes(this.#config, record.a - nowSeconds()))];
@@ -92,9 +96,15 @@ export class ServerSessions implements SessionBackend {
     return out.length > 0 ? out : [deleteCookie(this.sessionName, attrs)];
   }
 
-  /** Deletes stored sessions by the hashes the registry indexes. */
-  async deleteByHash(hashes: readonly string[]): Promise<void> {
-    if (hashes.length > 0) await this.#store.delete(hashes.map(sessionKey));
+  /**
+   * Deletes stored sessions by the hashes the registry indexes, and marks them revoked first: a
+   * request that read the session before and writes it back afterwards (an idle roll, a refresh)
+   * cannot bring it back to life.
+   */
+  async deleteByHash(hashes: readonly string[], records: readonly SessionRecord[] = []): Promise<void> {
+    if (hashes.length === 0) return;
+    await Promise.all(hashes.map((hash, i) => this.#registry.revoke(hash, this.#remaining(records[i]))));
+    await this.#store.delete(hashes.map(sessionKey));
   }
 
   /** Reads stored sessions by hash (for OP-initiated logout, which must check when each began). */
@@ -110,8 +120,13 @@ export class ServerSessions implements SessionBackend {
 
   async #delete(hash: string, known?: SessionRecord): Promise<void> {
     const record = known ?? (await this.readByHash([hash]))[0]?.r;
-    await this.#store.delete([sessionKey(hash)]);
+    await this.deleteByHash([hash], record ? [record] : []);
     if (record) await this.#registry.unregister({ ...record, id: hash });
+  }
+
+  /** Seconds a session could still live: how long its revocation mark must last. */
+  #remaining(record: SessionRecord | undefined): number {
+    return record ? record.a - nowSeconds() + this.#config.clockTolerance : this.#config.absoluteDuration;
   }
 }
 
