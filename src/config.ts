@@ -30,6 +30,7 @@ const PROVIDER_NAME = /^[a-z0-9][a-z0-9_-]{0,31}$/;
 export function createAuth(options: AuthOptions): Auth {
   const config = resolveConfig(options);
   warnIfMemoryStoreMayBeShared(config);
+  warnIfRevocationCannotRun(config);
   return createHandler(config);
 }
 
@@ -38,6 +39,14 @@ export function createAuth(options: AuthOptions): Auth {
  * would not end the session on the others. Say so when the environment shows several
  * instances (cluster workers, pm2, WEB_CONCURRENCY).
  */
+function warnIfRevocationCannotRun(config: ResolvedConfig): void {
+  if (config.revokeOnLogout && config.postLogoutRedirectUri !== `${config.baseUrl}${config.basePath}/logout/callback`) {
+    config.logger.warn(
+      'revokeOnLogout: with a custom postLogoutRedirectUri, tokens are revoked after local logout only (never before the end-session redirect, and our callback is not where the provider returns)',
+    );
+  }
+}
+
 function warnIfMemoryStoreMayBeShared(config: ResolvedConfig): void {
   if ((config.store as DescribedStore)[storeInfo]?.shared !== false) return;
   const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env ?? {};
@@ -230,6 +239,7 @@ function checkProvider(name: string, p: ProviderOptions, problems: string[]): Re
     uiLocales: p.uiLocales,
     displayName: p.displayName ?? name,
     backchannel: Object.freeze(checkBackchannel(at, p.backchannel, problems)),
+    frameAncestors: Object.freeze(checkFrameAncestors(at, p, problems)),
   };
 }
 
@@ -270,6 +280,29 @@ function checkHttpsUrl(label: string, value: unknown, problems: string[]): void 
   } catch {
     problems.push(`${label} must be an absolute https URL`);
   }
+}
+
+function checkFrameAncestors(at: string, p: ProviderOptions, problems: string[]): string[] {
+  const list = p.frontchannel?.frameAncestors;
+  if (list === undefined) {
+    try {
+      return [new URL(p.issuer).origin];
+    } catch {
+      return [];
+    }
+  }
+  const origins: string[] = [];
+  for (const value of Array.isArray(list) ? list : [list]) {
+    let url: URL | undefined;
+    try {
+      url = new URL(String(value));
+    } catch {}
+    // Origins only: anything else could smuggle another CSP directive into the header.
+    if (!url || url.origin === 'null' || url.origin !== String(value).replace(/\/$/, '')) {
+      problems.push(`${at}.frontchannel.frameAncestors" must be a list of origins such as "https://login.example.com"`);
+    } else origins.push(url.origin);
+  }
+  return origins;
 }
 
 function checkBackchannel(at: string, value: BackchannelOptions | undefined, problems: string[]): Required<BackchannelOptions> {

@@ -1,7 +1,8 @@
 import * as oidc from 'openid-client';
 import type { Context } from './context.js';
-import { nowSeconds } from './encoding.js';
+import { base64url, nowSeconds, utf8 } from './encoding.js';
 import { userClaims } from './login.js';
+import { endLocalSession } from './logout/local.js';
 import { describe } from './providers.js';
 import type { SessionRecord, TokenRecord } from './session/model.js';
 import type { ResolvedProvider } from './types.js';
@@ -11,6 +12,8 @@ import type { ResolvedProvider } from './types.js';
  * (cookie mode, same instance): the provider may have rotated the refresh token they hold.
  */
 const RECENT_REFRESH_MS = 60_000;
+/** How long a spent refresh token stays locked on every instance, so none spends it again. */
+const SPENT_TOKEN_LOCK_SECONDS = 300;
 
 export type RefreshOutcome =
   | { kind: 'refreshed'; record: SessionRecord; tokens: TokenRecord; setCookies: string[] }
@@ -60,17 +63,27 @@ export class Refresher {
   ): Promise<Exclude<RefreshOutcome, { kind: 'unchanged' }> | null> {
     const discovered = await ctx.discoverOrNull(provider, 'refresh');
     if (!discovered) return null;
+    // One instance spends a given refresh token: another one holding the same (cookie mode)
+    // keeps its current tokens rather than race it into invalid_grant — or into a provider's
+    // reuse detection revoking the whole token family.
+    const lock = `${record.id}:${await fingerprint(tokens.rt!)}`;
+    if (!(await ctx.registry.lockRefresh(lock, SPENT_TOKEN_LOCK_SECONDS).catch((e: unknown) => (ctx.storeFailed(e), false)))) return null;
     let response: Awaited<ReturnType<typeof oidc.refreshTokenGrant>>;
     try {
       response = await oidc.refreshTokenGrant(discovered, tokens.rt!);
     } catch (error) {
       if (isInvalidGrant(error)) return endSession(ctx, cookies, record, tokens, 'the provider refused the refresh token (invalid_grant)');
       ctx.logger.warn(`refresh failed (provider=${provider.name}), session kept: ${describe(error)}`);
+      await ctx.registry.unlockRefresh(lock).catch(() => undefined);
       return null;
     }
     const claims = response.claims();
-    if (claims && (claims.sub !== record.sub || claims.iss !== record.iss)) {
-      return endSession(ctx, cookies, record, tokens, 'the refreshed ID token names another user or issuer');
+    // Core §12.2: same iss and sub; openid-client checked aud, signature and times; azp as at login.
+    if (
+      claims &&
+      (claims.sub !== record.sub || claims.iss !== record.iss || (claims.azp !== undefined && claims.azp !== provider.clientId))
+    ) {
+      return endSession(ctx, cookies, record, tokens, 'the refreshed ID token names another user, issuer or client');
     }
     const next = refreshedRecords(record, tokens, response, claims, ctx.config.storeRefreshToken);
     const setCookies = await ctx.sessions.update(next.record, next.tokens, cookies);
@@ -109,7 +122,12 @@ function refreshedRecords(
   const refreshToken = response.refresh_token ?? tokens.rt;
   return {
     // sid and the login time stay: this is the same session, not a new login.
-    record: { ...record, u: claims ? { ...userClaims(claims), ...(record.sid ? { sid: record.sid } : {}) } : record.u, t: now },
+    // Claims from the new ID token win; userinfo claims fetched at login are kept.
+    record: {
+      ...record,
+      u: claims ? { ...record.u, ...userClaims(claims), ...(record.sid ? { sid: record.sid } : {}) } : record.u,
+      t: now,
+    },
     tokens: {
       v: 1,
       id: record.id,
@@ -129,12 +147,12 @@ async function endSession(
   why: string,
 ): Promise<{ kind: 'ended'; setCookies: string[] }> {
   ctx.logger.warn(`refresh ended the session (provider=${record.p}): ${why}`);
-  const setCookies = await ctx.sessions.clear(cookies, record);
-  if (ctx.config.mode === 'cookie') {
-    await ctx.registry.revoke(record.id, record.a - nowSeconds() + ctx.config.clockTolerance).catch((e: unknown) => ctx.storeFailed(e));
-  }
-  await ctx.hook('onLogout', ctx.toSession(record, tokens), 'refresh-failed');
-  return { kind: 'ended', setCookies };
+  return { kind: 'ended', setCookies: await endLocalSession(ctx, cookies, record, tokens, 'refresh-failed') };
+}
+
+/** A refresh token's SHA-256, base64url: a lock key that does not hold the token itself. */
+async function fingerprint(token: string): Promise<string> {
+  return base64url(new Uint8Array(await crypto.subtle.digest('SHA-256', utf8(token))));
 }
 
 function isInvalidGrant(error: unknown): boolean {

@@ -71,6 +71,11 @@ export interface ProviderOptions {
   displayName?: string;
   /** Back-channel logout token rules (DESIGN.md §5). */
   backchannel?: BackchannelOptions;
+  /**
+   * Origins allowed to frame the front-channel logout page (CSP `frame-ancestors`). Default: the
+   * issuer's origin. Set it when the provider's logout page lives elsewhere (a custom domain).
+   */
+  frontchannel?: { frameAncestors?: string[] };
 }
 
 export interface BackchannelOptions {
@@ -249,6 +254,7 @@ export interface ResolvedProvider {
   readonly endSessionTransport: 'get' | 'post' | 'auto';
   readonly displayName: string;
   readonly backchannel: Readonly<Required<BackchannelOptions>>;
+  readonly frameAncestors: readonly string[];
 }
 
 /** What `auth.config` shows: the resolved configuration minus every secret (safe to log). */

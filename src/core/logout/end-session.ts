@@ -15,9 +15,14 @@ export interface EndSessionParams {
  *
  * @see ../../../../shared/specs/rpinitiated.txt RP-Initiated Logout 1.0 §2 and §3
  */
-export function buildEndSessionUrl(endSessionEndpoint: string, params: EndSessionParams | Record<string, string>): URL {
+export function buildEndSessionUrl(endSessionEndpoint: string, params: EndSessionParams): URL {
+  return endSessionUrlWith(endSessionEndpoint, standardEndSessionParams(params));
+}
+
+/** The end-session URL with exactly these parameters (after presets and `logoutParams` applied). */
+export function endSessionUrlWith(endSessionEndpoint: string, params: Record<string, string>): URL {
   const url = new URL(endSessionEndpoint);
-  const ours = new URLSearchParams(isStandard(params) ? standardEndSessionParams(params) : params);
+  const ours = new URLSearchParams(params);
   // The endpoint's own query is kept byte for byte (re-encoding could change what the
   // provider sees, e.g. "flag" into "flag="); only pairs we set ourselves are replaced.
   const kept = url.search
@@ -41,10 +46,6 @@ export function standardEndSessionParams(params: EndSessionParams): Record<strin
   set('logout_hint', params.logoutHint);
   set('ui_locales', params.uiLocales);
   return out;
-}
-
-function isStandard(params: EndSessionParams | Record<string, string>): params is EndSessionParams {
-  return 'clientId' in params && 'postLogoutRedirectUri' in params;
 }
 
 function decodeName(pair: string): string {

@@ -1,14 +1,15 @@
 import type { Context } from '../context.js';
 import { htmlPage, paragraph } from '../html.js';
+import type { SessionRecord } from '../session/model.js';
 import type { ResolvedProvider } from '../types.js';
 import { endProviderSessions } from './provider-sessions.js';
 
 /**
  * `GET {basePath}/frontchannel-logout/NAME?iss=…&sid=…`: OpenID Connect Front-Channel
  * Logout 1.0. The provider loads it in an iframe, where a SameSite=Lax session cookie is not
- * sent, so the session is ended server-side by `(iss, sid)`; the cookies it can see are
+ * sent, so the session is ended server-side by `(iss, aud, sid)`; the cookies it can see are
  * deleted too. Requests with a wrong `iss`, or with only one of `iss`/`sid`, end nothing.
- * Without parameters, the session of the cookie sent (if any) ends.
+ * Without parameters, the session of the cookie sent (if any) ends — only inside a frame.
  *
  * @see ../../../../shared/specs/frontchannel.txt §2 and §3
  */
@@ -17,37 +18,63 @@ export async function frontchannelLogout(ctx: Context, request: Request, url: UR
   const sid = url.searchParams.get('sid');
   const cookies = ctx.cookiesOf(request);
   const { record } = await ctx.readSession(cookies);
+  const ownSession = record?.p === provider.name ? record : null;
   const setCookies: string[] = [];
 
   if (iss !== null && sid !== null) {
     if (iss !== provider.issuer) {
       ctx.logger.warn(`front-channel logout ignored (provider=${provider.name}): iss does not match`); // spec §2: iss must match
     } else {
-      await endOrReport(ctx, provider, sid);
-      if (record && record.iss === iss && record.sid === sid) setCookies.push(...(await ctx.sessions.clear(cookies, record)));
+      if (!(await endBySid(ctx, provider, sid))) return notSignedOut(provider);
+      if (ownSession?.sid === sid) setCookies.push(...(await endOwn(ctx, cookies, ownSession)));
     }
   } else if (iss !== null || sid !== null) {
     ctx.logger.warn(`front-channel logout ignored (provider=${provider.name}): iss and sid must come together`); // spec §2
-  } else if (record && record.p === provider.name) {
-    setCookies.push(...(await ctx.sessions.clear(cookies, record)));
-    await ctx.hook('onLogout', ctx.toSession(record, null), 'front-channel');
+  } else if (ownSession && isFrameRequest(request)) {
+    setCookies.push(...(await endOwn(ctx, cookies, ownSession)));
   }
+  return page(provider, 200, 'Signed out', 'This application has ended your session.', setCookies);
+}
+
+/**
+ * Without `iss`/`sid` the only proof of intent is being framed: a top-level navigation from any
+ * site carries the Lax cookie and must not sign the user out. Browsers that send no
+ * `Sec-Fetch-Dest` (old ones) are let through, as the spec's parameterless form requires.
+ */
+function isFrameRequest(request: Request): boolean {
+  const dest = request.headers.get('sec-fetch-dest');
+  return dest === null || dest === 'iframe' || dest === 'frame';
+}
+
+async function endBySid(ctx: Context, provider: ResolvedProvider, sid: string): Promise<boolean> {
+  try {
+    await endProviderSessions(ctx, provider, { iss: provider.issuer, aud: provider.clientId, sid }, Date.now() / 1000, 'front-channel');
+    return true;
+  } catch (error) {
+    ctx.storeFailed(error);
+    return false;
+  }
+}
+
+async function endOwn(ctx: Context, cookies: Map<string, string>, record: SessionRecord): Promise<string[]> {
+  const setCookies = await ctx.sessions.clear(cookies, record);
+  await ctx.hook('onLogout', ctx.toSession(record, null), 'front-channel');
+  return setCookies;
+}
+
+function notSignedOut(provider: ResolvedProvider): Response {
+  return page(provider, 503, 'Sign-out failed', 'This application could not end your session just now.', []);
+}
+
+function page(provider: ResolvedProvider, status: number, title: string, text: string, setCookies: string[]): Response {
   return htmlPage({
-    status: 200,
-    title: 'Signed out',
-    body: paragraph('This application has ended your session.'),
+    status,
+    title,
+    body: paragraph(text),
     headers: {
-      // The provider's page frames this one: allow exactly its origin (spec §3).
-      'Content-Security-Policy': `default-src 'none'; style-src 'unsafe-inline'; frame-ancestors ${new URL(provider.issuer).origin}`,
+      // The provider's page frames this one: allow exactly its origin(s) (spec §3).
+      'Content-Security-Policy': `default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; frame-ancestors ${provider.frameAncestors.join(' ') || "'none'"}`,
     },
     setCookies,
   });
-}
-
-async function endOrReport(ctx: Context, provider: ResolvedProvider, sid: string): Promise<void> {
-  try {
-    await endProviderSessions(ctx, provider, { iss: provider.issuer, aud: provider.clientId, sid }, Date.now() / 1000, 'front-channel');
-  } catch (error) {
-    ctx.storeFailed(error);
-  }
 }

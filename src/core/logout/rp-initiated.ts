@@ -7,7 +7,7 @@ import { safeReturnTo } from '../return-to.js';
 import type { SessionRecord, TokenRecord } from '../session/model.js';
 import { revokeTokens } from '../tokens.js';
 import type { ResolvedProvider } from '../types.js';
-import { buildEndSessionUrl, standardEndSessionParams } from './end-session.js';
+import { endSessionUrlWith, standardEndSessionParams } from './end-session.js';
 import { endLocalSession } from './local.js';
 import { applyLogoutParams } from './presets.js';
 import { endSessions } from './provider-sessions.js';
@@ -75,22 +75,25 @@ export async function logout(ctx: Context, request: Request): Promise<Response> 
   const provider = record ? ctx.providers.get(record.p) : undefined;
   const federated = provider?.federatedLogout === true && form?.get('federated') !== 'false';
   const setCookies = await endLocalSession(ctx, cookies, record, tokens, federated ? 'rp-initiated' : 'local');
-  if (record && form?.get('scope') === 'all') await signOutEverywhere(ctx, record);
+  if (record && form?.get('scope') === 'all' && !(await signOutEverywhere(ctx, record))) return everywhereFailed(setCookies);
   const returnTo = safeReturnTo(form?.get('returnTo'), ctx.config.origin) ?? ctx.config.defaultReturnTo;
-  const revoke = ctx.config.revokeOnLogout && provider && tokens ? { p: provider.name, ...pickTokens(tokens) } : undefined;
+  const revoke = ctx.config.revokeOnLogout && provider && tokens ? tokenToRevoke(provider.name, tokens) : undefined;
   const state = await rememberReturn(ctx, returnTo, setCookies, federated ? revoke : undefined);
-  // Local logout (or no state cookie to carry them): revoke now, bounded by the timeout.
-  if (revoke && provider && (!federated || state === undefined)) await revokeTokens(ctx, provider, revoke);
+  // Local logout: revoke now, bounded by the timeout. Federated logout never revokes before the
+  // redirect (the Keycloak pitfall): the token travels to our callback, or is not revoked at all.
+  if (revoke && provider && !federated) await revokeTokens(ctx, provider, revoke);
   if (!federated || !provider) return afterLocalLogout(ctx, state, setCookies);
   return toEndSession(ctx, provider, record!, tokens?.idt, state, setCookies);
 }
 
-function pickTokens(tokens: TokenRecord): { rt?: string; at?: string } {
-  return { ...(tokens.rt ? { rt: tokens.rt } : {}), ...(tokens.at ? { at: tokens.at } : {}) };
+/** Only the one token that will be revoked travels (refresh, else access): the state cookie stays small. */
+function tokenToRevoke(provider: string, tokens: TokenRecord): LogoutState['revoke'] {
+  if (tokens.rt) return { p: provider, rt: tokens.rt };
+  return tokens.at ? { p: provider, at: tokens.at } : undefined;
 }
 
-/** `scope=all`: every session of this user from this issuer ends too, on every device and instance. */
-async function signOutEverywhere(ctx: Context, record: SessionRecord): Promise<void> {
+/** `scope=all`: every session of this user from this issuer ends too, on every device and instance. False when the store failed. */
+async function signOutEverywhere(ctx: Context, record: SessionRecord): Promise<boolean> {
   try {
     const ended = await endSessions(
       ctx,
@@ -101,9 +104,23 @@ async function signOutEverywhere(ctx: Context, record: SessionRecord): Promise<v
     ctx.logger.info?.(
       `logout everywhere (provider=${record.p}): ${ended === null ? 'tombstone written' : `${ended} other session(s) ended`}`,
     );
+    return true;
   } catch (error) {
     ctx.storeFailed(error);
+    return false;
   }
+}
+
+function everywhereFailed(setCookies: string[]): Response {
+  return htmlPage({
+    status: 503,
+    title: 'Signed out here only',
+    body:
+      paragraph('You are signed out on this device, but your other devices could not be signed out just now.') +
+      paragraph('Sign in again and retry "sign out everywhere" in a moment.', 'detail') +
+      link('/', 'Continue'),
+    setCookies,
+  });
 }
 
 /**
@@ -160,7 +177,7 @@ async function toEndSession(
     idToken,
     claims: record.u,
   });
-  const url = buildEndSessionUrl(endpoint, params);
+  const url = endSessionUrlWith(endpoint, params);
   const post = provider.endSessionTransport === 'post' || (provider.endSessionTransport === 'auto' && url.href.length > MAX_GET_URL);
   return post ? autoPost(endpoint, params, setCookies) : redirect(url.href, 303, setCookies);
 }
@@ -198,10 +215,10 @@ export async function logoutCallback(ctx: Context, request: Request, url: URL): 
   const saved = sealed ? await ctx.sealer.unseal<LogoutState>(sealed, 'logout') : null;
   const state = url.searchParams.get('state');
   const setCookies = sealed ? [ctx.serializeTransient(name, '', 'logout', 0)] : [];
-  if (saved && saved.v === 1 && state !== null && saved.state === state && saved.exp >= nowSeconds()) {
-    await revokeSaved(ctx, saved.revoke);
-    return redirect(saved.returnTo, 303, setCookies);
-  }
+  const ours = saved?.v === 1 && saved.exp >= nowSeconds();
+  // The sealed cookie proves the tokens are ours to revoke, even when the provider sends no state back.
+  if (ours) await revokeSaved(ctx, saved.revoke);
+  if (ours && state !== null && saved.state === state) return redirect(saved.returnTo, 303, setCookies);
   if (sealed || state !== null) ctx.logger.info?.('logout callback: state missing or not ours; showing the neutral page');
   return htmlPage({
     status: 200,
