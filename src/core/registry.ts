@@ -115,16 +115,21 @@ export class SessionRegistry {
   }
 
   /**
-   * Replay cache for logout tokens, per issuer: true the first time a `jti` is seen, false after.
-   * Atomic across instances (set-if-absent), kept until the token could no longer be accepted.
+   * Replay cache for logout tokens, per issuer, across instances: claims the `jti` atomically
+   * (set-if-absent) until the token could no longer be accepted. True when this delivery may
+   * apply the logout: the first one, or a retransmission of one whose logout never completed
+   * (spec §2.5) — applying a logout twice ends nothing more. False for a replay of a done one.
    */
-  async firstUse(iss: string, jti: string, ttlSeconds: number): Promise<boolean> {
-    return this.#store.setIfAbsent(jtiKey(iss, jti), '1', Math.max(1, Math.ceil(ttlSeconds)));
+  async claimJti(iss: string, jti: string, ttlSeconds: number): Promise<boolean> {
+    const key = jtiKey(iss, jti);
+    if (await this.#store.setIfAbsent(key, 'pending', Math.max(1, Math.ceil(ttlSeconds)))) return true;
+    const [value] = await this.#store.getMany([key]);
+    return value === 'pending';
   }
 
-  /** Lets a token be retried when its logout failed half-way (the provider may retransmit, spec §2.5). */
-  async forgetUse(iss: string, jti: string): Promise<void> {
-    await this.#store.delete([jtiKey(iss, jti)]);
+  /** Marks a token's logout as done: from now on the same `jti` is a replay. */
+  async completeJti(iss: string, jti: string, ttlSeconds: number): Promise<void> {
+    await this.#store.set(jtiKey(iss, jti), 'done', Math.max(1, Math.ceil(ttlSeconds)));
   }
 
   /**

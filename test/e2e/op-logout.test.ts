@@ -51,10 +51,10 @@ describe.each(['cookie', 'server'] as const)('back-channel logout from the real 
   });
 });
 
-describe('front-channel logout', () => {
+describe.each(['cookie', 'server'] as const)('front-channel logout (%s mode)', (mode) => {
   let stack: Stack;
   beforeAll(async () => {
-    stack = await startStack();
+    stack = await startStack({ auth: { session: { mode } } });
   });
   afterAll(() => stack.close());
 
@@ -90,6 +90,13 @@ describe('front-channel logout', () => {
       const response = await fetch(`${stack.appUrl}/auth/frontchannel-logout/default?${new URLSearchParams(query)}`);
       expect(response.status).toBe(200);
     }
+    expect(await status(stack, agent)).toBe(200);
+  });
+
+  it('when called without parameters as a top-level page (not a frame) then nothing ends', async () => {
+    const agent = await signIn(stack);
+    const response = await agent.fetch(`${stack.appUrl}/auth/frontchannel-logout/default`, { headers: { 'sec-fetch-dest': 'document' } });
+    expect(response.status).toBe(200);
     expect(await status(stack, agent)).toBe(200);
   });
 

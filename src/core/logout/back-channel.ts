@@ -167,19 +167,20 @@ function checkClaims(ctx: Context, provider: ResolvedProvider, claims: JWTPayloa
 
 /**
  * §2.7: end what the token names — only the `(iss, sid)` session when `sid` is present,
- * else every session of `(iss, sub)`. The `jti` is recorded first (atomically, every instance
- * sees it: §2.6 replay), and forgotten again if ending the sessions fails, so the provider's
- * retransmission (§2.5) can still succeed.
+ * else every session of `(iss, sub)`. The `jti` is claimed first (atomically, every instance
+ * sees it: §2.6 replay) and marked done once the sessions are ended, so a retransmission of a
+ * logout that failed half-way (§2.5) can still complete it.
  */
 async function applyLogout(ctx: Context, provider: ResolvedProvider, token: ValidLogoutToken): Promise<void> {
-  let first: boolean;
+  const ttl = token.acceptableUntil - nowSeconds();
+  let claimed: boolean;
   try {
-    first = await ctx.registry.firstUse(token.iss, token.jti, token.acceptableUntil - nowSeconds());
+    claimed = await ctx.registry.claimJti(token.iss, token.jti, ttl);
   } catch (error) {
     ctx.storeFailed(error);
     throw new Refusal('the session store is unavailable; retry later', 'partial_logout');
   }
-  if (!first) throw new Refusal('jti was already used (replay)');
+  if (!claimed) throw new Refusal('jti was already used (replay)'); // spec §2.6
   const aud = provider.clientId;
   const target: LogoutTarget =
     token.sid !== undefined
@@ -188,9 +189,10 @@ async function applyLogout(ctx: Context, provider: ResolvedProvider, token: Vali
   try {
     // iat has whole seconds, login times have milliseconds: the whole second of iat counts.
     await endProviderSessions(ctx, provider, target, token.iat + 0.999, 'back-channel');
+    await ctx.registry.completeJti(token.iss, token.jti, ttl);
   } catch (error) {
+    // The jti stays "pending": the provider's retransmission may apply the logout again (§2.5).
     ctx.storeFailed(error);
-    await ctx.registry.forgetUse(token.iss, token.jti).catch(() => undefined);
     throw new Refusal('the sessions could not all be ended; retry later', 'partial_logout');
   }
 }
