@@ -117,8 +117,9 @@ export async function startDevProvider(opts: DevProviderOptions): Promise<DevPro
   alwaysIncludeSid(provider);
 
   const callback = provider.callback();
+  const shown = new ShownInteractions();
   handle = (req, res) => {
-    route(provider, opts.extraRoutes, req, res)
+    route(provider, shown, opts.extraRoutes, req, res)
       .then((handled) => {
         if (!handled) callback(req, res);
       })
@@ -272,6 +273,7 @@ function fetchWithoutSsrfGuard(url: string | URL, options: RequestInit & { dispa
 
 async function route(
   provider: OidcProvider,
+  shown: ShownInteractions,
   extraRoutes: ExtraRoutes | undefined,
   req: IncomingMessage,
   res: ServerResponse,
@@ -280,20 +282,44 @@ async function route(
   const match = /^\/interaction\/([\w-]+)(?:\/(login|confirm|abort))?$/.exec(pathOf(req));
   if (!match) return false;
   const [, uid = '', action] = match;
-  await handleInteraction(provider, req, res, uid, action);
+  await handleInteraction(provider, shown, req, res, uid, action);
   return true;
+}
+
+/**
+ * The application each interaction shown belonged to (bounded), so that a person who presses
+ * back to a finished sign-in page is pointed back to the application instead of shown an error.
+ */
+class ShownInteractions {
+  static readonly LIMIT = 1000;
+  readonly #apps = new Map<string, string>();
+
+  remember(details: InteractionDetails): void {
+    const redirectUri = details.params.redirect_uri;
+    if (typeof redirectUri !== 'string' || this.#apps.has(details.uid)) return;
+    this.#apps.set(details.uid, new URL(redirectUri).origin);
+    if (this.#apps.size > ShownInteractions.LIMIT) this.#apps.delete(this.#apps.keys().next().value as string);
+  }
+
+  appOf(uid: string): string | undefined {
+    return this.#apps.get(uid);
+  }
 }
 
 async function handleInteraction(
   provider: OidcProvider,
+  shown: ShownInteractions,
   req: IncomingMessage,
   res: ServerResponse,
   uid: string,
   action: string | undefined,
 ): Promise<void> {
-  const details = await readInteraction(provider, req, res, uid);
+  const details = await readInteraction(provider, shown, req, res, uid);
   if (!details) return;
-  if (action === undefined && req.method === 'GET') return showInteraction(res, details);
+  if (action === undefined && req.method === 'GET') {
+    shown.remember(details);
+    return showInteraction(res, details);
+  }
   if (action === 'abort' && req.method === 'GET') return abortInteraction(provider, req, res);
   if (action === 'login' && req.method === 'POST') return submitLogin(provider, req, res, details);
   if (action === 'confirm' && req.method === 'POST') return submitConsent(provider, req, res, details);
@@ -302,6 +328,7 @@ async function handleInteraction(
 
 async function readInteraction(
   provider: OidcProvider,
+  shown: ShownInteractions,
   req: IncomingMessage,
   res: ServerResponse,
   uid: string,
@@ -310,9 +337,19 @@ async function readInteraction(
     const details = await provider.interactionDetails(req, res);
     if (details.uid === uid) return details;
   } catch {
-    // missing or expired interaction cookie: answered below
+    // missing, finished or expired interaction: answered below
   }
-  sendHtml(res, 400, page('Sign-in expired', '<p>This sign-in request is unknown or has expired. Start again from the application.</p>'));
+  const app = req.method === 'GET' ? shown.appOf(uid) : undefined;
+  if (app) {
+    // The back button after signing in lands here: nothing is wrong, the sign-in is simply over.
+    sendHtml(
+      res,
+      200,
+      page('Sign-in finished', `<p>This sign-in is over.</p><p><a href="${escapeHtml(`${app}/`)}">Back to the application</a></p>`),
+    );
+  } else {
+    sendHtml(res, 400, page('Sign-in expired', '<p>This sign-in request is unknown or has expired. Start again from the application.</p>'));
+  }
   return undefined;
 }
 

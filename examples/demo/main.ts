@@ -8,7 +8,7 @@
 import type { AddressInfo } from 'node:net';
 import { type AuthOptions, configFromEnv, createAuth, type Store } from '../../src/index.js';
 import { memoryStore } from '../../src/stores/memory.js';
-import { createDemoApp, type DemoInfo } from './app.js';
+import { createDemoApp, createLogoutLog, type DemoInfo } from './app.js';
 import { startDevProvider } from './dev-provider.js';
 
 const DEV_SECRET = 'demo-only-secret-do-not-use-in-production-0123456789';
@@ -20,6 +20,8 @@ async function main(): Promise<void> {
   const embedded = !Object.keys(env).some((k) => /^OIDC_(?:[A-Z0-9_]+_)?ISSUER$/.test(k));
   const appUrl = env.APP_URL ?? `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`;
   const { store, name: storeName } = await openStore(env.SESSION_STORE ?? 'memory');
+  // The page's live panel of logouts hears of them through the library's hooks.
+  const events = createLogoutLog();
 
   let options: AuthOptions = configFromEnv({ ...env, APP_URL: appUrl });
   let info: DemoInfo;
@@ -45,14 +47,22 @@ async function main(): Promise<void> {
       providers: { default: { issuer: provider.issuer, clientId: 'demo', clientSecret: 'demo-secret', displayName: 'the demo provider' } },
       exposeTokens: env.EXPOSE_TOKENS ? options.exposeTokens : ['id', 'access'],
     };
-    info = { mode: '', store: storeName, providerNote: `embedded development provider at ${provider.issuer}`, users: provider.users };
+    info = {
+      mode: '',
+      store: storeName,
+      providerNote: `embedded development provider at ${provider.issuer}`,
+      users: provider.users,
+      events,
+      providerSignOutUrl: `${provider.issuer}/session/end`,
+    };
   } else {
-    info = { mode: '', store: storeName, providerNote: `provider ${Object.values(options.providers)[0]?.issuer}` };
+    info = { mode: '', store: storeName, providerNote: `provider ${Object.values(options.providers)[0]?.issuer}`, events };
   }
 
   const auth = createAuth({
     ...options,
     store,
+    ...events.hooks,
     logger: {
       info: (m) => console.log(`[auth] ${m}`),
       warn: (m) => console.warn(`[auth] ${m}`),

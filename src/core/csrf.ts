@@ -24,7 +24,10 @@ export async function checkCsrfToken(ctx: Context, record: SessionRecord | null,
  */
 export function isSameOriginRequest(ctx: Context, request: Request): boolean {
   const origin = request.headers.get('origin');
-  if (origin !== null && origin !== ctx.config.origin) return false;
   const site = request.headers.get('sec-fetch-site');
+  // A page with `Referrer-Policy: no-referrer` makes Chromium send `Origin: null` even for its
+  // own forms; Sec-Fetch-Site then still tells same-origin apart (an opaque attacker is cross-site).
+  if (origin === 'null') return site === 'same-origin';
+  if (origin !== null && origin !== ctx.config.origin) return false;
   return site === null || site === 'same-origin' || site === 'none';
 }

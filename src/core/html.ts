@@ -28,7 +28,8 @@ export function htmlPage({ status, title, body, headers, setCookies = [] }: Page
       'Cache-Control': 'no-store',
       'Content-Security-Policy': "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'",
       'X-Content-Type-Options': 'nosniff',
-      'Referrer-Policy': 'no-referrer',
+      // Our own forms keep a real Origin (no-referrer would make it "null"); nothing leaves the origin.
+      'Referrer-Policy': 'same-origin',
       ...headers,
     },
   });

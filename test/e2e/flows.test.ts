@@ -257,6 +257,17 @@ describe('logout', () => {
   });
   afterAll(() => stack.close());
 
+  it('when our own page posts with Origin: null (Referrer-Policy no-referrer in Chromium) then same-origin is still accepted', async () => {
+    const { agent } = await signIn(stack);
+    const response = await postLogout(
+      stack,
+      agent,
+      { csrfToken: await csrfToken(stack, agent), federated: 'false' },
+      { origin: 'null', 'sec-fetch-site': 'same-origin' },
+    );
+    expect(response.status).toBe(303);
+  });
+
   it('when GET /auth/logout then it shows a form and signs nobody out', async () => {
     const { agent } = await signIn(stack);
     const response = await agent.fetch(`${stack.appUrl}/auth/logout`);
@@ -334,6 +345,9 @@ describe('logout', () => {
     const token = await csrfToken(stack, agent);
     expect((await postLogout(stack, agent, { csrfToken: token }, { origin: 'https://evil.example' })).status).toBe(403);
     expect((await postLogout(stack, agent, { csrfToken: token }, { 'sec-fetch-site': 'cross-site' })).status).toBe(403);
+    // An opaque origin (sandboxed frame, data: URL) sends Origin: null and is cross-site.
+    expect((await postLogout(stack, agent, { csrfToken: token }, { origin: 'null', 'sec-fetch-site': 'cross-site' })).status).toBe(403);
+    expect((await postLogout(stack, agent, { csrfToken: token }, { origin: 'null' })).status).toBe(403);
     expect((await me(stack, agent)).status).toBe(200);
   });
 
