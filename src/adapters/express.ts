@@ -9,7 +9,7 @@
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import type { Auth, Session } from '../core/types.js';
 import {
-  answerAuthRoute,
+  answerAuthRouteIfAny,
   checkAuth,
   pathAndQueryOf,
   readSessionInto,
@@ -35,21 +35,29 @@ declare global {
 /** Answers the auth routes; on every other request sets `req.auth` and calls `next()`. */
 export function oidcSession(auth: Auth): RequestHandler {
   checkAuth(auth, 'oidcSession(auth)');
-  return async (req: Request, res: Response, next: NextFunction) => {
-    const response = await answerAuthRoute(auth, req, { path: pathAndQueryOf(req.originalUrl), body: consumedBody(req) });
-    if (response) return sendResponse(res, response);
-    rememberAuth(req, auth);
-    req.auth = await readSessionInto(auth, req, res);
-    next();
+  // A returned promise that rejects reaches Express 5's error handling, as an async function's would.
+  return (req: Request, res: Response, next: NextFunction) => {
+    const answering = answerAuthRouteIfAny(auth, req, pathAndQueryOf(req.originalUrl), () => consumedBody(req));
+    if (!answering) return withSession(auth, req, res, next);
+    return answering.then((response) => (response ? sendResponse(res, response) : withSession(auth, req, res, next)));
   };
+}
+
+/** Sets `req.auth` from the request's cookies, then hands over to the app. */
+function withSession(auth: Auth, req: Request, res: Response, next: NextFunction): Promise<void> {
+  rememberAuth(req, auth);
+  return readSessionInto(auth, req, res).then((session) => {
+    req.auth = session;
+    next();
+  });
 }
 
 /** Lets signed-in requests through; others get 302 to the login page (browsers) or 401 JSON. */
 export function requireAuth(): RequestHandler {
-  return async (req: Request, res: Response, next: NextFunction) => {
+  return (req: Request, res: Response, next: NextFunction) => {
     if (req.auth) return next();
     const auth = recallAuth(req, 'requireAuth()');
-    await sendResponse(res, unauthenticated(auth, pathAndQueryOf(req.originalUrl), req.get('accept'), req.get('sec-fetch-mode')));
+    return sendResponse(res, unauthenticated(auth, pathAndQueryOf(req.originalUrl), req.get('accept'), req.get('sec-fetch-mode')));
   };
 }
 

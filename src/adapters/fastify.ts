@@ -8,7 +8,7 @@
  */
 import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import type { Auth, Session } from '../core/types.js';
-import { answerAuthRoute, checkAuth, pathAndQueryOf, recallAuth, rememberAuth, unauthenticated } from './shared.js';
+import { answerAuthRouteIfAny, checkAuth, pathAndQueryOf, recallAuth, rememberAuth, unauthenticated } from './shared.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -27,7 +27,8 @@ async function register(fastify: FastifyInstance, options: OidcSessionOptions): 
   fastify.decorateRequest('auth', null);
   // onRequest runs before Fastify parses bodies, so the auth routes read the raw stream.
   fastify.addHook('onRequest', async (request, reply) => {
-    const response = await answerAuthRoute(auth, request.raw);
+    const answering = answerAuthRouteIfAny(auth, request.raw);
+    const response = answering && (await answering);
     if (response) return sendReply(reply, response);
     rememberAuth(request.raw, auth);
     const { session, setCookies } = await auth.readSession(request.headers.cookie);

@@ -9,7 +9,7 @@
  */
 import type { Context, MiddlewareHandler } from 'hono';
 import type { Auth, Session } from '../core/types.js';
-import { checkAuth, pathAndQueryOf, publicUrl, recallAuth, rememberAuth, unauthenticated } from './shared.js';
+import { authRouteUrl, checkAuth, pathAndQueryOf, recallAuth, rememberAuth, unauthenticated } from './shared.js';
 
 /** Hono environment with the typed `auth` variable: `new Hono<OidcSessionEnv>()`. */
 export type OidcSessionEnv = { Variables: { auth: Session | null } };
@@ -18,8 +18,8 @@ export type OidcSessionEnv = { Variables: { auth: Session | null } };
 export function oidcSession(auth: Auth): MiddlewareHandler<OidcSessionEnv> {
   checkAuth(auth, 'oidcSession(auth)');
   return async (c, next) => {
-    const url = publicUrl(auth, pathAndQueryOf(c.req.url));
-    const response = auth.isAuthPath(url.pathname) ? await answerAuthRoute(auth, url, c.req.raw) : null;
+    const url = authRouteUrl(auth, targetOf(c.req.url));
+    const response = url ? await answerAuthRoute(auth, url, c.req.raw) : null;
     if (response) return response;
     rememberAuth(c.req.raw, auth);
     const { session, setCookies } = await auth.readSession(c.req.header('cookie'));
@@ -44,6 +44,16 @@ export async function refreshAuth(c: Context<OidcSessionEnv>): Promise<Session |
   for (const cookie of setCookies) c.header('set-cookie', cookie, { append: true });
   c.set('auth', session);
   return session;
+}
+
+/**
+ * Path and query of Hono's absolute request URL (`http://host/p?q` → `/p?q`), without parsing
+ * it again: @hono/node-server already built it from the request target.
+ */
+function targetOf(url: string): string {
+  const scheme = url.indexOf('://');
+  const path = scheme < 0 ? -1 : url.indexOf('/', scheme + 3);
+  return path < 0 ? pathAndQueryOf(url) : url.slice(path);
 }
 
 /**

@@ -12,7 +12,10 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Auth, Session } from '../core/types.js';
-import { answerAuthRoute, checkAuth, pathAndQueryOf, readSessionInto, refreshInto, sendResponse, unauthenticated } from './shared.js';
+import { answerAuthRouteIfAny, checkAuth, pathAndQueryOf, readSessionInto, refreshInto, sendResponse, unauthenticated } from './shared.js';
+
+/** What `handle` answers for the app's own requests: one settled promise, shared. */
+const NOT_ANSWERED = Promise.resolve(false);
 
 export interface NodeAuth {
   /** Answers the auth routes (`/auth/login`, `/auth/callback`, …); true when it did, and `res` is then finished. */
@@ -28,16 +31,21 @@ export interface NodeAuth {
 export function createNodeAuth(auth: Auth): NodeAuth {
   checkAuth(auth, 'createNodeAuth(auth)');
 
-  async function handle(req: IncomingMessage, res: ServerResponse): Promise<boolean> {
-    const response = await answerAuthRoute(auth, req);
-    if (!response) return false;
-    await sendResponse(res, response);
-    return true;
+  function handle(req: IncomingMessage, res: ServerResponse): Promise<boolean> {
+    const answering = answerAuthRouteIfAny(auth, req);
+    if (!answering) return NOT_ANSWERED;
+    return answering.then(async (response) => {
+      if (!response) return false;
+      await sendResponse(res, response);
+      return true;
+    });
   }
 
-  async function requireAuth(req: IncomingMessage, res: ServerResponse): Promise<Session | null> {
-    const session = await readSessionInto(auth, req, res);
-    if (session) return session;
+  function requireAuth(req: IncomingMessage, res: ServerResponse): Promise<Session | null> {
+    return readSessionInto(auth, req, res).then((session) => session ?? refuse(req, res));
+  }
+
+  async function refuse(req: IncomingMessage, res: ServerResponse): Promise<null> {
     const { accept, 'sec-fetch-mode': fetchMode } = req.headers;
     await sendResponse(res, unauthenticated(auth, pathAndQueryOf(req.url), accept, firstOf(fetchMode)));
     return null;

@@ -5,6 +5,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { MAX_FORM_BYTES } from '../core/body.js';
 import type { Auth, Session } from '../core/types.js';
+import { useNodeSealing } from './native-sealing.js';
 
 /**
  * A Node body read up to the core's own form cap: its bytes, or the first bytes past the cap
@@ -16,8 +17,11 @@ const BODY_METHODS = new Set(['POST', 'PUT', 'PATCH']);
 /** The adapter sets these from the body it actually forwards. */
 const FRAMING_HEADERS = new Set(['content-length', 'transfer-encoding']);
 
-/** Which `Auth` a request passed through, so that `requireAuth()` needs no argument. */
-const authByRequest = new WeakMap<object, Auth>();
+/**
+ * Which `Auth` a request passed through, so that `requireAuth()` needs no argument: a property
+ * under a symbol of our own, cheaper per request than a WeakMap entry (which the GC must track).
+ */
+const AUTH = Symbol('oidc-session.auth');
 
 /** Throws a TypeError at setup when the argument is not what `createAuth()` returns. */
 export function checkAuth(auth: unknown, caller: string): asserts auth is Auth {
@@ -30,14 +34,16 @@ export function checkAuth(auth: unknown, caller: string): asserts auth is Auth {
   ) {
     throw new TypeError(`${caller}: "auth" must be the object returned by createAuth(options)`);
   }
+  // Every adapter passes here at setup: from now on sessions are sealed by node:crypto.
+  useNodeSealing();
 }
 
 export function rememberAuth(request: object, auth: Auth): void {
-  authByRequest.set(request, auth);
+  (request as { [AUTH]?: Auth })[AUTH] = auth;
 }
 
 export function recallAuth(request: object, caller: string): Auth {
-  const auth = authByRequest.get(request);
+  const auth = (request as { [AUTH]?: Auth })[AUTH];
   if (!auth) throw new TypeError(`${caller} found no session middleware on this request: register oidcSession(auth) before it`);
   return auth;
 }
@@ -68,6 +74,22 @@ export function publicUrl(auth: Auth, pathAndQuery: string): URL {
   return new URL(`${auth.config.baseUrl}/`);
 }
 
+/** A path the WHATWG URL parser keeps as it is: no dot segment, escape, backslash, control or fragment. */
+const PLAIN_PATH = /^\/[\w\-~!$&'()*+,;=:@/]*$/;
+
+/**
+ * The public URL of the auth route a request targets, or null for any other path. Most
+ * requests are for the app: a plain path is told apart without parsing a URL; anything else
+ * is parsed, exactly as the core would see it.
+ */
+export function authRouteUrl(auth: Auth, pathAndQuery: string): URL | null {
+  const query = pathAndQuery.indexOf('?');
+  const path = query < 0 ? pathAndQuery : pathAndQuery.slice(0, query);
+  if (PLAIN_PATH.test(path) && !auth.isAuthPath(path)) return null;
+  const url = publicUrl(auth, pathAndQuery);
+  return auth.isAuthPath(url.pathname) ? url : null;
+}
+
 /**
  * Answers one of the auth routes from a Node request, or null for any other path (the body
  * is then left untouched for the app). `body` replaces the stream when a framework already
@@ -79,14 +101,26 @@ export async function answerAuthRoute(
   req: IncomingMessage,
   options: { path?: string; body?: Uint8Array } = {},
 ): Promise<Response | null> {
-  const url = publicUrl(auth, options.path ?? pathAndQueryOf(req.url));
-  if (!auth.isAuthPath(url.pathname)) return null;
+  return answerAuthRouteIfAny(auth, req, options.path, () => options.body) ?? null;
+}
+
+/**
+ * `answerAuthRoute`, with null returned at once (no promise) for a request that is not for an
+ * auth route, so the app's requests take no detour. `body` is asked for only on an auth route.
+ */
+export function answerAuthRouteIfAny(
+  auth: Auth,
+  req: IncomingMessage,
+  path = pathAndQueryOf(req.url),
+  body?: () => Uint8Array | undefined,
+): Promise<Response | null> | null {
+  const url = authRouteUrl(auth, path);
+  return url ? answerAt(auth, req, url, body?.()) : null;
+}
+
+async function answerAt(auth: Auth, req: IncomingMessage, url: URL, consumed: Uint8Array | undefined): Promise<Response | null> {
   const method = req.method ?? 'GET';
-  const body = BODY_METHODS.has(method)
-    ? options.body
-      ? { bytes: options.body, truncated: false }
-      : await readCappedBody(req)
-    : undefined;
+  const body = BODY_METHODS.has(method) ? (consumed ? { bytes: consumed, truncated: false } : await readCappedBody(req)) : undefined;
   if (body === 'aborted') return badRequest();
   const headers = headersOf(req);
   for (const name of FRAMING_HEADERS) headers.delete(name);
@@ -164,10 +198,11 @@ function appendSetCookies(res: ServerResponse, cookies: string[]): void {
 }
 
 /** The hot path: the session from the Cookie header alone, its cookie updates applied to `res`. */
-export async function readSessionInto(auth: Auth, req: IncomingMessage, res: ServerResponse): Promise<Session | null> {
-  const { session, setCookies } = await auth.readSession(req.headers.cookie);
-  appendSetCookies(res, setCookies);
-  return session;
+export function readSessionInto(auth: Auth, req: IncomingMessage, res: ServerResponse): Promise<Session | null> {
+  return auth.readSession(req.headers.cookie).then(({ session, setCookies }) => {
+    appendSetCookies(res, setCookies);
+    return session;
+  });
 }
 
 /** `auth.refresh()` for a Node request: the refreshed session, its cookies added to `res`. */

@@ -58,6 +58,27 @@ redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
 return 1`;
 const SET_GREATER_SHA = createHash('sha1').update(SET_GREATER).digest('hex');
 
+/**
+ * Plain SETs with a TTL and SREMs, many at once: each entry is applied on its own (`pcall`), so
+ * one that fails (a wrong type) fails alone, and the failures come back as index, message pairs.
+ * ARGV holds three strings per key: the kind, then the value and seconds (S) or the member (R).
+ */
+const WRITE_BATCH = `local failed = {}
+for i = 1, #KEYS do
+  local reply
+  if ARGV[3 * i - 2] == 'S' then
+    reply = redis.pcall('SET', KEYS[i], ARGV[3 * i - 1], 'EX', ARGV[3 * i])
+  else
+    reply = redis.pcall('SREM', KEYS[i], ARGV[3 * i - 1])
+  end
+  if type(reply) == 'table' and reply.err then
+    failed[#failed + 1] = i
+    failed[#failed + 1] = reply.err
+  end
+end
+return failed`;
+const WRITE_BATCH_SHA = createHash('sha1').update(WRITE_BATCH).digest('hex');
+
 type Send = (args: string[]) => Promise<unknown>;
 
 /** Both clients expose one raw-command entry point; everything else goes through it. */
@@ -72,9 +93,97 @@ function commandSender(client: unknown): Send {
   throw new TypeError(`${NAME}: "client" must be an ioredis client (with .call) or a node-redis v4+ client (with .sendCommand)`);
 }
 
+interface PendingGet {
+  keys: string[];
+  resolve(values: unknown[]): void;
+  reject(error: unknown): void;
+}
+
+/**
+ * MGET for every `getMany` made while one turn of the event loop runs (one per request on the
+ * hot path): they go to Redis as one command, so dozens of concurrent requests cost one socket
+ * write and one reply rather than one each. Each caller still gets its own keys' values, all
+ * read at one instant; an error reaches every caller of the batch.
+ */
+function batchedMget(send: Send): (keys: string[]) => Promise<unknown[]> {
+  let pending: PendingGet[] = [];
+  const flush = () => {
+    const batch = pending;
+    pending = [];
+    send(['MGET', ...batch.flatMap((get) => get.keys)]).then(
+      (reply) => {
+        const values = reply as unknown[];
+        let offset = 0;
+        for (const get of batch) {
+          get.resolve(values.slice(offset, offset + get.keys.length));
+          offset += get.keys.length;
+        }
+      },
+      (error: unknown) => {
+        for (const get of batch) get.reject(error);
+      },
+    );
+  };
+  return (keys) =>
+    new Promise((resolve, reject) => {
+      // setImmediate runs once the poll phase has handed over every socket that was ready.
+      if (pending.length === 0) setImmediate(flush);
+      pending.push({ keys, resolve, reject });
+    });
+}
+
+interface PendingWrite {
+  kind: 'S' | 'R';
+  key: string;
+  args: [string, string];
+  resolve(): void;
+  reject(error: unknown): void;
+}
+
+/**
+ * SETs and SREMs made while one turn of the event loop runs go to Redis as one script: a
+ * logout ending 10,000 sessions writes tens of thousands of entries, and one command each
+ * would cost far more (client-side) than the writes themselves.
+ */
+function batchedWrites(send: Send): (kind: 'S' | 'R', key: string, a: string, b?: string) => Promise<void> {
+  let pending: PendingWrite[] = [];
+  const flush = () => {
+    const batch = pending;
+    pending = [];
+    const keys = batch.map((write) => write.key);
+    runScript(
+      send,
+      [WRITE_BATCH, WRITE_BATCH_SHA],
+      keys,
+      batch.flatMap((write) => [write.kind, ...write.args]),
+    ).then(
+      (reply) => {
+        const failed = new Map<number, string>();
+        const list = reply as unknown[];
+        for (let i = 0; i + 1 < list.length; i += 2) failed.set(Number(list[i]), String(list[i + 1]));
+        batch.forEach((write, i) => {
+          const message = failed.get(i + 1);
+          if (message === undefined) write.resolve();
+          else write.reject(new Error(message));
+        });
+      },
+      (error: unknown) => {
+        for (const write of batch) write.reject(error);
+      },
+    );
+  };
+  return (kind, key, a, b = '') =>
+    new Promise((resolve, reject) => {
+      if (pending.length === 0) setImmediate(flush);
+      pending.push({ kind, key, args: [a, b], resolve, reject });
+    });
+}
+
 /** A store keeping its keys under `prefix` in the caller's Redis. */
 export function redisStore(client: RedisClientLike, options: RedisStoreOptions = {}): RedisStore {
   const send = commandSender(client);
+  const mget = batchedMget(send);
+  const write = batchedWrites(send);
   const prefix = options.prefix ?? 'oidc-session:';
   assertString(prefix, '"prefix"', NAME);
   const keyOf = (key: string) => prefix + checked(key, 'a key');
@@ -83,16 +192,16 @@ export function redisStore(client: RedisClientLike, options: RedisStoreOptions =
     async getMany(keys) {
       assertStrings(keys, '"keys"', NAME);
       if (keys.length === 0) return [];
-      const values = (await send(['MGET', ...keys.map(keyOf)])) as unknown[];
+      const values = await mget(keys.map(keyOf));
       return values.map((value) => (typeof value === 'string' ? value : null));
     },
     async set(key, value, ttlSeconds, only) {
       const seconds = wholeSeconds(ttlSeconds, NAME);
       if (only === 'greater') {
-        await runScript(send, [SET_GREATER, SET_GREATER_SHA], [keyOf(key), checked(value, 'a value'), String(seconds * 1000)]);
+        await runScript(send, [SET_GREATER, SET_GREATER_SHA], [keyOf(key)], [checked(value, 'a value'), String(seconds * 1000)]);
         return;
       }
-      await send(['SET', keyOf(key), checked(value, 'a value'), 'EX', String(seconds)]);
+      await write('S', keyOf(key), checked(value, 'a value'), String(seconds));
     },
     async setIfAbsent(key, value, ttlSeconds) {
       const reply = await send(['SET', keyOf(key), checked(value, 'a value'), 'EX', String(wholeSeconds(ttlSeconds, NAME)), 'NX']);
@@ -104,7 +213,7 @@ export function redisStore(client: RedisClientLike, options: RedisStoreOptions =
     },
     async addToSet(key, member, ttlSeconds) {
       const ttlMs = wholeSeconds(ttlSeconds, NAME) * 1000;
-      await runScript(send, [ADD_TO_SET, ADD_TO_SET_SHA], [keyOf(key), checked(member, 'a member'), String(ttlMs)]);
+      await runScript(send, [ADD_TO_SET, ADD_TO_SET_SHA], [keyOf(key)], [checked(member, 'a member'), String(ttlMs)]);
     },
     async setMembers(key) {
       const members = await send(['SMEMBERS', keyOf(key)]);
@@ -113,7 +222,9 @@ export function redisStore(client: RedisClientLike, options: RedisStoreOptions =
     },
     async removeFromSet(key, members) {
       assertStrings(members, '"members"', NAME);
-      if (members.length > 0) await send(['SREM', keyOf(key), ...members.map((member) => checked(member, 'a member'))]);
+      if (members.length === 0) return;
+      const setKey = keyOf(key);
+      await Promise.all(members.map((member) => checked(member, 'a member')).map((member) => write('R', setKey, member)));
     },
     async close() {},
   };
@@ -126,9 +237,9 @@ function checked(value: string, what: string): string {
   return value;
 }
 
-/** EVALSHA of a one-key script, falling back to EVAL (which also caches it) when the server does not know it yet. */
-async function runScript(send: Send, [script, sha]: [string, string], [key, ...args]: string[]): Promise<unknown> {
-  const tail = ['1', key!, ...args];
+/** EVALSHA of a script, falling back to EVAL (which also caches it) when the server does not know it yet. */
+async function runScript(send: Send, [script, sha]: [string, string], keys: string[], args: string[]): Promise<unknown> {
+  const tail = [String(keys.length), ...keys, ...args];
   try {
     return await send(['EVALSHA', sha, ...tail]);
   } catch (error) {

@@ -35,7 +35,7 @@ export class CookieSessions implements SessionBackend {
   async read(cookies: Map<string, string>): Promise<ReadResult> {
     const sealed = readChunked(cookies, this.sessionName);
     if (sealed === undefined) return { record: null, expired: null, setCookies: [] };
-    const record = await this.#sealer.unseal<SessionRecord>(sealed, 'session');
+    const record = this.#sealer.cached<SessionRecord>(sealed, 'session') ?? (await this.#sealer.unseal<SessionRecord>(sealed, 'session'));
     if (!isSessionRecord(record)) {
       // Tampered, truncated, foreign or garbage: signed out, and the junk is removed.
       return { record: null, expired: null, setCookies: await this.clear(cookies) };
@@ -52,7 +52,7 @@ export class CookieSessions implements SessionBackend {
   async readTokens(cookies: Map<string, string>, record: SessionRecord): Promise<TokenRecord | null> {
     const sealed = readChunked(cookies, this.tokensName);
     if (sealed === undefined) return null;
-    const tokens = await this.#sealer.unseal<TokenRecord>(sealed, 'tokens');
+    const tokens = this.#sealer.cached<TokenRecord>(sealed, 'tokens') ?? (await this.#sealer.unseal<TokenRecord>(sealed, 'tokens'));
     return isTokenRecord(tokens, record) ? tokens : null;
   }
 

@@ -10,11 +10,39 @@ export type SealPurpose = 'session' | 'tokens' | 'transaction' | 'logout' | 'csr
 
 const PURPOSES: readonly SealPurpose[] = ['session', 'tokens', 'transaction', 'logout', 'csrf'];
 const ENC = 'A256GCM';
+/** Decrypted values remembered per purpose. */
 const CACHE_LIMIT = 2048;
+const MAX_SEALED_LENGTH = 65_536;
+const COMPACT_JWE_DIR = /^([A-Za-z0-9_-]+)\.\.([A-Za-z0-9_-]+)\.([A-Za-z0-9_-]+)\.([A-Za-z0-9_-]+)$/;
+
+/**
+ * Compact-JWE `dir` + `A256GCM` done by a runtime's own crypto module, synchronously: what
+ * WebCrypto and jose do in tens of microseconds, Node's `node:crypto` does in a few. The core
+ * never imports one; the Node adapters install theirs (`installNativeSealing`). Both paths
+ * read and write the same format, so values sealed by either open with the other.
+ */
+export interface NativeSealing {
+  /** `protectedHeader..iv.ciphertext.tag` (base64url parts) of `plaintext` (UTF-8), AAD = ASCII(protectedHeader). */
+  seal(key: Uint8Array, protectedHeader: string, plaintext: string): string;
+  /** The plaintext of base64url parts, or null when the iv or tag is malformed or the value does not authenticate. */
+  open(key: Uint8Array, protectedHeader: string, iv: string, ciphertext: string, tag: string): string | null;
+}
+
+let native: NativeSealing | null = null;
+
+/** Makes every Sealer use `sealing` (null: back to jose). */
+export function installNativeSealing(sealing: NativeSealing | null): void {
+  native = sealing;
+}
 
 interface DerivedKey {
+  purpose: SealPurpose;
   kid: string;
   key: CryptoKey;
+  /** The raw key, for a native AES-GCM. */
+  raw: Uint8Array;
+  /** base64url of the protected header this key seals under: `{"alg":"dir","enc":"A256GCM","kid":…}`. */
+  header: string;
 }
 
 /**
@@ -27,45 +55,56 @@ interface DerivedKey {
  */
 export class Sealer {
   readonly #sealKeys: ReadonlyMap<SealPurpose, DerivedKey>;
-  readonly #openKeys: ReadonlyMap<string, CryptoKey>;
+  readonly #openKeys: ReadonlyMap<string, DerivedKey>;
+  /** Keys by the exact protected header they seal under: our own values take the native path. */
+  readonly #byHeader: ReadonlyMap<string, DerivedKey>;
   readonly #hmacKey: CryptoKey;
   // Reading the session is the hot path: a value that already decrypted once maps to its
-  // payload, keyed by the exact sealed string. Expiry is checked by the caller every time.
-  readonly #cache = new Map<string, unknown>();
+  // payload (one map per purpose). Expiry is checked by the caller every time.
+  readonly #cache = new Map<SealPurpose, Map<string, Opened>>(PURPOSES.map((purpose) => [purpose, new Map()]));
 
-  private constructor(sealKeys: Map<SealPurpose, DerivedKey>, openKeys: Map<string, CryptoKey>, hmacKey: CryptoKey) {
+  private constructor(sealKeys: Map<SealPurpose, DerivedKey>, openKeys: Map<string, DerivedKey>, hmacKey: CryptoKey) {
     this.#sealKeys = sealKeys;
     this.#openKeys = openKeys;
+    this.#byHeader = new Map([...openKeys.values()].map((derived) => [derived.header, derived]));
     this.#hmacKey = hmacKey;
   }
 
   static async create(secrets: readonly string[]): Promise<Sealer> {
     const sealKeys = new Map<SealPurpose, DerivedKey>();
-    const openKeys = new Map<string, CryptoKey>();
+    const openKeys = new Map<string, DerivedKey>();
     for (const [index, secret] of secrets.entries()) {
       for (const purpose of PURPOSES) {
         const derived = await deriveKey(secret, purpose);
         if (index === 0) sealKeys.set(purpose, derived);
-        openKeys.set(derived.kid, derived.key);
+        openKeys.set(derived.kid, derived);
       }
     }
     return new Sealer(sealKeys, openKeys, await deriveHmacKey(secrets[0] ?? ''));
   }
 
   async seal(payload: unknown, purpose: SealPurpose): Promise<string> {
-    const { kid, key } = this.#sealKeys.get(purpose)!;
-    return new CompactEncrypt(utf8(JSON.stringify(payload))).setProtectedHeader({ alg: 'dir', enc: ENC, kid }).encrypt(key);
+    const { kid, key, raw, header } = this.#sealKeys.get(purpose)!;
+    const json = JSON.stringify(payload);
+    if (native) return native.seal(raw, header, json);
+    return new CompactEncrypt(utf8(json)).setProtectedHeader({ alg: 'dir', enc: ENC, kid }).encrypt(key);
+  }
+
+  /** The payload this exact value already unsealed to, if it is remembered: no promise for the hot path. */
+  cached<T>(value: string, purpose: SealPurpose): T | undefined {
+    const opened = this.#cache.get(purpose)!.get(cacheKey(value));
+    // The whole value must match: the key only finds the entry.
+    return opened?.value === value ? (opened.payload as T) : undefined;
   }
 
   /** The payload, or null for anything that is not a value we sealed for this purpose. */
   async unseal<T>(value: string, purpose: SealPurpose): Promise<T | null> {
-    const cacheKey = `${purpose}:${value}`;
-    const cached = this.#cache.get(cacheKey);
-    if (cached !== undefined) return cached as T;
+    const cached = this.cached<T>(value, purpose);
+    if (cached !== undefined) return cached;
     const payload = await this.#decrypt(value, purpose);
     // Frozen: the cached object is shared by every request carrying this cookie, so no
     // request (or app code) may change what the next one sees.
-    if (payload !== null) this.#remember(cacheKey, deepFreeze(payload));
+    if (payload !== null) remember(this.#cache.get(purpose)!, value, deepFreeze(payload));
     return payload as T | null;
   }
 
@@ -75,34 +114,62 @@ export class Sealer {
   }
 
   async #decrypt(value: string, purpose: SealPurpose): Promise<unknown> {
-    // Cheap shape check first: five base64url parts, nothing else.
-    if (value.length > 65_536 || !/^[A-Za-z0-9_-]+\.\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/.test(value)) {
-      return null;
-    }
+    // Cheap shape check first: five base64url parts, the second (the encrypted key of `dir`) empty.
+    const parts = value.length > MAX_SEALED_LENGTH ? null : COMPACT_JWE_DIR.exec(value);
+    if (!parts) return null;
+    const [, header = '', iv = '', ciphertext = '', tag = ''] = parts;
+    const ours = this.#byHeader.get(header);
+    // A header that is byte for byte one we seal under holds nothing jose would judge
+    // differently (no `crit`, no `zip`, known alg, enc and kid): the native path may open it.
+    let plaintext: string | null;
+    if (native && ours) plaintext = ours.purpose === purpose ? native.open(ours.raw, header, iv, ciphertext, tag) : null;
+    else plaintext = await this.#joseDecrypt(value, purpose);
+    if (plaintext === null) return null;
     try {
-      const { plaintext } = await compactDecrypt(
-        value,
-        (header) => {
-          const key = typeof header.kid === 'string' ? this.#openKeys.get(header.kid) : undefined;
-          if (!key || !header.kid!.startsWith(`${purpose}.`)) throw new Error('unknown key');
-          return key;
-        },
-        { keyManagementAlgorithms: ['dir'], contentEncryptionAlgorithms: [ENC] },
-      );
-      const payload: unknown = JSON.parse(fromUtf8(plaintext));
+      const payload: unknown = JSON.parse(plaintext);
       return typeof payload === 'object' && payload !== null ? payload : null;
     } catch {
       return null;
     }
   }
 
-  #remember(key: string, payload: unknown): void {
-    if (this.#cache.size >= CACHE_LIMIT) {
-      // Drop the oldest entry (Map keeps insertion order): a simple bounded FIFO.
-      this.#cache.delete(this.#cache.keys().next().value!);
+  async #joseDecrypt(value: string, purpose: SealPurpose): Promise<string | null> {
+    try {
+      const { plaintext } = await compactDecrypt(
+        value,
+        (header) => {
+          const derived = typeof header.kid === 'string' ? this.#openKeys.get(header.kid) : undefined;
+          if (!derived || derived.purpose !== purpose) throw new Error('unknown key');
+          return derived.key;
+        },
+        { keyManagementAlgorithms: ['dir'], contentEncryptionAlgorithms: [ENC] },
+      );
+      return fromUtf8(plaintext);
+    } catch {
+      return null;
     }
-    this.#cache.set(key, payload);
   }
+}
+
+/** A value this Sealer opened, and what it held. */
+interface Opened {
+  value: string;
+  payload: unknown;
+}
+
+/**
+ * Where an opened value is remembered: its last 22 characters, the base64url of its 128-bit
+ * GCM tag. Hashing those instead of the whole cookie (hundreds of characters, a new string on
+ * every request) is most of what a cache hit costs; the caller still compares the whole value.
+ */
+function cacheKey(value: string): string {
+  return value.slice(-22);
+}
+
+/** A bounded FIFO: past the limit the oldest entry goes (Map keeps insertion order). */
+function remember(cache: Map<string, Opened>, value: string, payload: unknown): void {
+  if (cache.size >= CACHE_LIMIT) cache.delete(cache.keys().next().value!);
+  cache.set(cacheKey(value), { value, payload });
 }
 
 function deepFreeze<T>(value: T): T {
@@ -125,7 +192,10 @@ async function deriveKey(secret: string, purpose: SealPurpose): Promise<DerivedK
   const { raw, key } = await hkdf(secret, `oidc-session/v1/${purpose}`, { name: 'AES-GCM', length: 256 });
   // The kid names the purpose and fingerprints the key; it reveals nothing of the secret.
   const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', raw as Uint8Array<ArrayBuffer>));
-  return { kid: `${purpose}.${base64url(digest.subarray(0, 6))}`, key };
+  const kid = `${purpose}.${base64url(digest.subarray(0, 6))}`;
+  // The same JSON, member for member, that jose's CompactEncrypt writes for this header.
+  const header = base64url(utf8(JSON.stringify({ alg: 'dir', enc: ENC, kid })));
+  return { purpose, kid, key, raw, header };
 }
 
 async function deriveHmacKey(secret: string): Promise<CryptoKey> {

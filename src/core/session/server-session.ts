@@ -23,6 +23,15 @@ export interface StoredSession {
 }
 
 const COOKIE_ID = /^[A-Za-z0-9_-]{43}$/;
+/** Entries of each hot-path cache: cookie id → store keys, stored JSON → parsed session. */
+const CACHE_LIMIT = 4096;
+
+/** The store keys of one cookie id, computed once: SHA-256 is an async WebCrypto call. */
+interface IdKeys {
+  hash: string;
+  key: string;
+  revoked: string;
+}
 
 /**
  * Server-mode sessions: the cookie holds only a random 256-bit id; the session lives in the
@@ -36,6 +45,12 @@ export class ServerSessions implements SessionBackend {
   readonly #registry: SessionRegistry;
   // read() already fetched the tokens with the record: readTokens() reuses them.
   readonly #tokensOf = new WeakMap<SessionRecord, TokenRecord>();
+  // The hot path, every request: a cookie id seen lately skips its SHA-256, and a stored value
+  // seen lately (the memory store hands back the very same string) skips JSON.parse and the
+  // shape checks. Both are pure functions of their key; expiry and revocation are still read
+  // from the store on every request.
+  readonly #keysOf = new BoundedMap<string, IdKeys>(CACHE_LIMIT);
+  readonly #parsed = new BoundedMap<string, { raw: string; stored: StoredSession }>(CACHE_LIMIT);
 
   constructor(config: ResolvedConfig, registry: SessionRegistry) {
     this.#config = config;
@@ -48,11 +63,10 @@ export class ServerSessions implements SessionBackend {
     const id = cookies.get(this.sessionName);
     if (id === undefined) return { record: null, expired: null, setCookies: [] };
     if (!COOKIE_ID.test(id)) return { record: null, expired: null, setCookies: await this.clear(cookies) };
-    const hash = await digest(id);
-    const key = sessionKey(hash);
+    const { key, revoked: revokedKey } = await this.#keys(id);
     // One round trip: the session and its revocation mark (which outlives any late write-back).
-    const [raw, revoked] = await this.#store.getMany([key, this.#registry.revokedKey(hash)]);
-    const stored = revoked ? null : parse(raw ?? null);
+    const [raw, revoked] = await this.#store.getMany([key, revokedKey]);
+    const stored = revoked ? null : this.#parse(key, raw ?? null);
     // Unknown ids (ended, expired, never ours) read as signed out; the cookie is removed.
     if (!stored) return { record: null, expired: null, setCookies: await this.clear(cookies) };
     const now = nowSeconds();
@@ -77,20 +91,20 @@ export class ServerSessions implements SessionBackend {
       (await this.readByHash(hashes)).map((stored) => stored !== null),
     );
     const previous = cookies.get(this.sessionName);
-    if (previous !== undefined && previous !== id && COOKIE_ID.test(previous)) await this.#delete(await digest(previous));
+    if (previous !== undefined && previous !== id && COOKIE_ID.test(previous)) await this.#delete((await this.#keys(previous)).hash);
     return [serializeCookie(this.sessionName, id, sessionCookieAttributes(this.#config, record.a - nowSeconds()))];
   }
 
   async update(record: SessionRecord, tokens: TokenRecord, cookies: Map<string, string>): Promise<string[]> {
     const id = cookies.get(this.sessionName);
     if (id === undefined || !COOKIE_ID.test(id)) return [];
-    await this.#put(sessionKey(await digest(id)), { r: record, k: tokens });
+    await this.#put((await this.#keys(id)).key, { r: record, k: tokens });
     return [];
   }
 
   async clear(cookies: Map<string, string>, record?: SessionRecord | null): Promise<string[]> {
     const id = cookies.get(this.sessionName);
-    if (id !== undefined && COOKIE_ID.test(id)) await this.#delete(await digest(id), record ?? undefined);
+    if (id !== undefined && COOKIE_ID.test(id)) await this.#delete((await this.#keys(id)).hash, record ?? undefined);
     const attrs = sessionCookieAttributes(this.#config, 0);
     const out = clearChunked(this.sessionName, attrs, cookies);
     return out.length > 0 ? out : [deleteCookie(this.sessionName, attrs)];
@@ -113,6 +127,31 @@ export class ServerSessions implements SessionBackend {
     return (await this.#store.getMany(hashes.map(sessionKey))).map((raw) => parse(raw ?? null));
   }
 
+  /** The keys of a cookie id: at once when seen lately, else after its SHA-256. */
+  #keys(id: string): IdKeys | Promise<IdKeys> {
+    return this.#keysOf.get(id) ?? this.#digestKeys(id);
+  }
+
+  async #digestKeys(id: string): Promise<IdKeys> {
+    const hash = await digest(id);
+    const keys = { hash, key: sessionKey(hash), revoked: this.#registry.revokedKey(hash) };
+    this.#keysOf.set(id, keys);
+    return keys;
+  }
+
+  /**
+   * `parse`, remembered per store key while the stored value stays the same (compared whole,
+   * not hashed: a Redis reply is a new string each time). The result is frozen: it is shared.
+   */
+  #parse(key: string, raw: string | null): StoredSession | null {
+    if (raw === null) return null;
+    const known = this.#parsed.get(key);
+    if (known?.raw === raw) return known.stored;
+    const stored = parse(raw);
+    if (stored) this.#parsed.set(key, { raw, stored: deepFreeze(stored) });
+    return stored;
+  }
+
   async #put(key: string, stored: StoredSession): Promise<void> {
     const ttl = expiresAt(this.#config, stored.r) - nowSeconds();
     await this.#store.set(key, JSON.stringify(stored), Math.max(1, ttl));
@@ -133,6 +172,26 @@ export class ServerSessions implements SessionBackend {
 /** The store key of a cookie id: base64url(SHA-256(id)). */
 async function digest(id: string): Promise<string> {
   return base64url(new Uint8Array(await crypto.subtle.digest('SHA-256', utf8(id))));
+}
+
+/** A Map that forgets its oldest entry past `limit` (insertion order: a bounded FIFO). */
+class BoundedMap<K, V> extends Map<K, V> {
+  constructor(readonly limit: number) {
+    super();
+  }
+
+  override set(key: K, value: V): this {
+    if (this.size >= this.limit && !this.has(key)) this.delete(this.keys().next().value!);
+    return super.set(key, value);
+  }
+}
+
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const child of Object.values(value)) deepFreeze(child);
+  }
+  return value;
 }
 
 function parse(raw: string | null): StoredSession | null {

@@ -1,0 +1,35 @@
+/**
+ * Many distinct sessions of one real login, for the scenario where every request carries a
+ * cookie the server has not seen lately (the decrypted-session cache misses).
+ */
+import { writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { randomId } from '../src/core/encoding.js';
+import { CookieSessions } from '../src/core/session/cookie-session.js';
+import { parseCookies, readChunked } from '../src/core/session/cookies.js';
+import type { SessionRecord, TokenRecord } from '../src/core/session/model.js';
+import { Sealer } from '../src/core/session/seal.js';
+import type { Auth, ResolvedConfig } from '../src/index.js';
+
+/** Writes `count` Cookie headers (one a line), each a copy of the logged-in one under a new session id. */
+export async function mintCookies(auth: Auth, secret: string, cookieHeader: string, count: number): Promise<string> {
+  const config = { ...auth.config, secrets: [secret] } as unknown as ResolvedConfig;
+  if (config.mode !== 'cookie') throw new TypeError('distinct sessions are minted for cookie mode only');
+  const sessions = new CookieSessions(config, await Sealer.create([secret]));
+  // A sealer of its own: the server's must not have these values cached.
+  const reader = await Sealer.create([secret]);
+  const cookies = parseCookies(cookieHeader);
+  const record = await reader.unseal<SessionRecord>(readChunked(cookies, sessions.sessionName) ?? '', 'session');
+  const tokens = await reader.unseal<TokenRecord>(readChunked(cookies, sessions.tokensName) ?? '', 'tokens');
+  if (!record || !tokens) throw new Error('the logged-in cookie did not unseal: cannot mint copies');
+  const lines: string[] = [];
+  for (let i = 0; i < count; i++) {
+    const id = randomId();
+    const setCookies = await sessions.write({ ...record, id }, { ...tokens, id }, new Map());
+    lines.push(setCookies.map((line) => line.split(';')[0]).join('; '));
+  }
+  const file = join(tmpdir(), `oidc-session-bench-cookies-${process.pid}.txt`);
+  await writeFile(file, `${lines.join('\n')}\n`);
+  return file;
+}
