@@ -67,7 +67,11 @@ export class Refresher {
     // keeps its current tokens rather than race it into invalid_grant — or into a provider's
     // reuse detection revoking the whole token family.
     const lock = `${record.id}:${await fingerprint(tokens.rt!)}`;
-    if (!(await ctx.registry.lockRefresh(lock, SPENT_TOKEN_LOCK_SECONDS).catch((e: unknown) => (ctx.storeFailed(e), false)))) return null;
+    const locked = await ctx.registry.lockRefresh(lock, SPENT_TOKEN_LOCK_SECONDS).catch((error: unknown) => {
+      ctx.storeFailed(error);
+      return false;
+    });
+    if (!locked) return null;
     let response: Awaited<ReturnType<typeof oidc.refreshTokenGrant>>;
     try {
       response = await oidc.refreshTokenGrant(discovered, tokens.rt!);
