@@ -26,6 +26,21 @@ export interface RegisteredSession {
 
 const CHANNELS: readonly Channel[] = ['back-channel', 'front-channel', 'everywhere'];
 
+/** One session in an index: its id and login time, and the raw member string. */
+export interface IndexEntry {
+  member: string;
+  id: string;
+  c: number;
+}
+
+const memberOf = (session: RegisteredSession) => `${session.id} ${session.c}`;
+
+function parseMember(member: string): IndexEntry {
+  const space = member.indexOf(' ');
+  // An entry without a time counts as "began at the dawn of time": any logout ends it.
+  return space < 0 ? { member, id: member, c: 0 } : { member, id: member.slice(0, space), c: Number(member.slice(space + 1)) };
+}
+
 /**
  * Knows which local sessions belong to `(iss, aud, sid)` and `(iss, aud, sub)`, on every
  * instance, through the store. Two models (DESIGN.md §3):
@@ -85,33 +100,40 @@ export class SessionRegistry {
     return revokedKey(id);
   }
 
-  /** Server mode: indexes a new session under its targets, dropping ids of sessions that are gone. */
+  /**
+   * Server mode: indexes a new session under its targets. A member carries the login time
+   * (`"<id> <c>"`), so a bulk logout can tell which sessions began before it without reading
+   * them. Each login also sweeps its user's index of sessions that are gone, so a set stays as
+   * large as the live sessions.
+   */
   async register(session: RegisteredSession, ttlSeconds: number, exists: (ids: string[]) => Promise<boolean[]>): Promise<void> {
     for (const target of this.#targetsOf(session)) {
       const key = indexKey(target);
-      await this.#store.addToSet(key, session.id, ttlSeconds);
-      // Logins are rare next to requests: each one sweeps its user's index of sessions that
-      // expired or were abandoned, so the set stays as large as the live sessions.
-      const members = await this.#store.setMembers(key);
-      const alive = await exists(members);
-      const gone = members.filter((_m, i) => !alive[i]);
+      await this.#store.addToSet(key, memberOf(session), ttlSeconds);
+      const members = (await this.#store.setMembers(key)).map(parseMember);
+      const alive = await exists(members.map((m) => m.id));
+      const gone = members.filter((_m, i) => !alive[i]).map((m) => m.member);
       if (gone.length > 0) await this.#store.removeFromSet(key, gone);
     }
   }
 
-  /** Server mode: the ids of the sessions a target names (stale ids of already-ended sessions included). */
-  async sessionIds(target: LogoutTarget): Promise<string[]> {
-    return this.#store.setMembers(indexKey(target));
+  /** Server mode: the sessions a target names, with their login times (stale entries of ended sessions included). */
+  async sessionIds(target: LogoutTarget): Promise<IndexEntry[]> {
+    return (await this.#store.setMembers(indexKey(target))).map(parseMember);
   }
 
-  /** Server mode: drops ids of sessions that no longer exist from the target's index. */
-  async prune(target: LogoutTarget, ids: readonly string[]): Promise<void> {
-    await this.#store.removeFromSet(indexKey(target), ids);
+  /** Server mode: drops entries from the target's index. */
+  async prune(target: LogoutTarget, entries: readonly IndexEntry[]): Promise<void> {
+    if (entries.length > 0)
+      await this.#store.removeFromSet(
+        indexKey(target),
+        entries.map((e) => e.member),
+      );
   }
 
-  /** Server mode: forgets an ended session's id in every index it is in. */
+  /** Server mode: forgets an ended session in every index it is in. */
   async unregister(session: RegisteredSession): Promise<void> {
-    for (const target of this.#targetsOf(session)) await this.#store.removeFromSet(indexKey(target), [session.id]);
+    for (const target of this.#targetsOf(session)) await this.#store.removeFromSet(indexKey(target), [memberOf(session)]);
   }
 
   /**

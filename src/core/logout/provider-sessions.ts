@@ -1,5 +1,5 @@
 import type { Context } from '../context.js';
-import type { Channel, LogoutTarget } from '../registry.js';
+import type { Channel, IndexEntry, LogoutTarget } from '../registry.js';
 import { ServerSessions, type StoredSession } from '../session/server-session.js';
 import type { ResolvedProvider } from '../types.js';
 
@@ -45,23 +45,30 @@ export async function endSessions(ctx: Context, target: LogoutTarget, at: number
 }
 
 async function deleteStored(ctx: Context, sessions: ServerSessions, target: LogoutTarget, at: number, channel: Channel): Promise<number> {
-  const hashes = await ctx.registry.sessionIds(target);
-  const stored = await sessions.readByHash(hashes);
-  const doomed: Array<{ hash: string; session: StoredSession }> = [];
-  const gone: string[] = [];
-  stored.forEach((session, i) => {
-    const hash = hashes[i]!;
-    if (session === null) gone.push(hash);
-    // A session that began after the logout is a fresh login: never ended by it.
-    else if (session.r.c <= at && (target.sub === undefined || session.r.sub === target.sub)) doomed.push({ hash, session });
+  // Index entries carry login times: a session that began after the logout is a fresh login, never ended by it.
+  const candidates = (await ctx.registry.sessionIds(target)).filter((entry) => entry.c <= at);
+  // Reading the sessions costs O(k) parses; do it only when a hook wants them, or to check the
+  // sub of a sid-named session (a token naming both).
+  const read = ctx.config.onLogout !== undefined || (target.sid !== undefined && target.sub !== undefined);
+  const stored = read ? await sessions.readByHash(candidates.map((e) => e.id)) : null;
+  const doomed: IndexEntry[] = [];
+  const gone: IndexEntry[] = [];
+  const ended: StoredSession[] = [];
+  candidates.forEach((entry, i) => {
+    const session = stored?.[i];
+    if (stored && session === null) gone.push(entry);
+    else if (!session || target.sub === undefined || session.r.sub === target.sub) {
+      doomed.push(entry);
+      if (session) ended.push(session);
+    }
   });
   await sessions.deleteByHash(
-    doomed.map((d) => d.hash),
-    doomed.map((d) => d.session.r),
+    doomed.map((e) => e.id),
+    ended.map((s) => s.r),
   );
-  await Promise.all(doomed.map((d) => ctx.registry.unregister({ ...d.session.r, id: d.hash })));
-  // Ids of sessions that already ended (logout, expiry) leave the index too.
-  if (gone.length > 0) await ctx.registry.prune(target, gone);
-  for (const { session } of doomed) await ctx.hook('onLogout', ctx.toSession(session.r, session.k), channel);
+  // One removal for the target's index; the ended sessions' other index entries go at their
+  // user's next login or logout (a stale entry points at nothing and is pruned then).
+  await ctx.registry.prune(target, [...doomed, ...gone]);
+  for (const session of ended) await ctx.hook('onLogout', ctx.toSession(session.r, session.k), channel);
   return doomed.length;
 }
