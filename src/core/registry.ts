@@ -71,14 +71,24 @@ export class SessionRegistry {
 
   /** Cookie mode: why this session is over (revoked at logout, or a tombstone's channel), or null. One round trip. */
   async endedBy(session: RegisteredSession): Promise<Channel | 'local' | null> {
-    const aud = this.#aud(session.p);
-    const targets: LogoutTarget[] = [{ iss: session.iss, aud, sub: session.sub }];
-    if (session.sid !== undefined) targets.push({ iss: session.iss, aud, sid: session.sid });
-    const tombstones = targets.flatMap((target) => CHANNELS.map((channel) => ({ channel, key: tombstoneKey(target, channel) })));
-    const [revoked, ...times] = await this.#store.getMany([revokedKey(session.id), ...tombstones.map((t) => t.key)]);
+    const { keys, channels } = this.#checkKeys(session);
+    const [revoked, ...times] = await this.#store.getMany(keys);
     if (revoked !== null && revoked !== undefined) return 'local';
-    const hit = tombstones.find((_t, i) => times[i] !== null && times[i] !== undefined && session.c <= Number(times[i]));
-    return hit?.channel ?? null;
+    const hit = times.findIndex((time) => time !== null && time !== undefined && session.c <= Number(time));
+    return hit < 0 ? null : channels[hit]!;
+  }
+
+  // Every request of a session checks the same keys: build them once per (cached, frozen) record.
+  readonly #keysOf = new WeakMap<RegisteredSession, { keys: string[]; channels: Channel[] }>();
+
+  #checkKeys(session: RegisteredSession): { keys: string[]; channels: Channel[] } {
+    let entry = this.#keysOf.get(session);
+    if (!entry) {
+      const tombstones = this.#targetsOf(session).flatMap((target) => CHANNELS.map((channel) => ({ channel, key: tombstoneKey(target, channel) })));
+      entry = { keys: [revokedKey(session.id), ...tombstones.map((t) => t.key)], channels: tombstones.map((t) => t.channel) };
+      this.#keysOf.set(session, entry);
+    }
+    return entry;
   }
 
   /** Cookie mode: sessions of the target that began at or before `at` are ended. The time only ever grows (atomic). */
