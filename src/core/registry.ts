@@ -84,7 +84,9 @@ export class SessionRegistry {
   #checkKeys(session: RegisteredSession): { keys: string[]; channels: Channel[] } {
     let entry = this.#keysOf.get(session);
     if (!entry) {
-      const tombstones = this.#targetsOf(session).flatMap((target) => CHANNELS.map((channel) => ({ channel, key: tombstoneKey(target, channel) })));
+      const tombstones = this.#targetsOf(session).flatMap((target) =>
+        CHANNELS.map((channel) => ({ channel, key: tombstoneKey(target, channel) })),
+      );
       entry = { keys: [revokedKey(session.id), ...tombstones.map((t) => t.key)], channels: tombstones.map((t) => t.channel) };
       this.#keysOf.set(session, entry);
     }
