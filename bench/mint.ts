@@ -2,7 +2,7 @@
  * Many distinct sessions of one real login, for the scenario where every request carries a
  * cookie the server has not seen lately (the decrypted-session cache misses).
  */
-import { writeFile } from 'node:fs/promises';
+import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomId } from '../src/core/encoding.js';
@@ -29,7 +29,8 @@ export async function mintCookies(auth: Auth, secret: string, cookieHeader: stri
     const setCookies = await sessions.write({ ...record, id }, { ...tokens, id }, new Map());
     lines.push(setCookies.map((line) => line.split(';')[0]).join('; '));
   }
-  const file = join(tmpdir(), `oidc-session-bench-cookies-${process.pid}.txt`);
+  // A file of its own: two scenarios mint at the same time.
+  const file = join(await mkdtemp(join(tmpdir(), 'oidc-session-bench-')), 'cookies.txt');
   await writeFile(file, `${lines.join('\n')}\n`);
   return file;
 }

@@ -6,7 +6,7 @@
  * order each round), then measures the registry at scale and the cookie sizes, prints one
  * report and writes it as JSON (`bench/results/latest.json` by default). See bench/README.md.
  */
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { cpus } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -556,6 +556,8 @@ async function main(): Promise<void> {
   }
 
   await Promise.all(lives.map((live) => live.server?.close()));
+  // The minted cookies live in a directory of their own each.
+  await Promise.all(lives.map((live) => live.load?.cookiesFile && rm(dirname(live.load.cookiesFile), { recursive: true, force: true })));
   await Promise.all([env.loadWorker.close(), env.ceilingWorker.close()]);
   await env.issuer.close();
   await env.provider.close();
