@@ -34,12 +34,18 @@ export class TokenIssuer {
     this.issuer = issuer;
   }
 
+  /**
+   * Claims of the ID token the token endpoint answers with (merged over iss, aud `demo`, iat,
+   * exp), for login tests that need a token no certified provider would issue.
+   */
+  idTokenClaims: Record<string, unknown> = {};
+
   /** Extra discovery metadata, e.g. `{ end_session_endpoint: … }`. */
   metadata: Record<string, unknown> = {};
 
   static async start(metadata: (issuer: string) => Record<string, unknown> = () => ({})): Promise<TokenIssuer> {
     let issuer!: TokenIssuer;
-    const server = createServer((req, res) => issuer.#answer(req.url ?? '/', res));
+    const server = createServer((req, res) => void issuer.#answer(req.url ?? '/', res));
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     issuer = new TokenIssuer(server, `http://127.0.0.1:${(server.address() as AddressInfo).port}`);
     issuer.metadata = metadata(issuer.issuer);
@@ -87,8 +93,16 @@ export class TokenIssuer {
     return new Promise((resolve) => this.#server.close(() => resolve()));
   }
 
-  #answer(path: string, res: import('node:http').ServerResponse): void {
+  async #answer(path: string, res: import('node:http').ServerResponse): Promise<void> {
     res.setHeader('content-type', 'application/json');
+    if (path === '/token') {
+      const now = Math.floor(Date.now() / 1000);
+      const claims = { iss: this.issuer, aud: 'demo', iat: now, exp: now + 600, ...this.idTokenClaims };
+      const idToken = await this.sign(claims, { typ: 'JWT' });
+      res.setHeader('cache-control', 'no-store');
+      res.end(JSON.stringify({ access_token: 'access', token_type: 'Bearer', expires_in: 600, id_token: idToken }));
+      return;
+    }
     if (path === '/.well-known/openid-configuration') {
       res.end(
         JSON.stringify({
