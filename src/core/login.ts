@@ -2,7 +2,7 @@ import * as oidc from 'openid-client';
 import type { Context } from './context.js';
 import { nowSeconds, randomId } from './encoding.js';
 import { escapeHtml, htmlPage, link, paragraph, redirect } from './html.js';
-import { describe } from './providers.js';
+import { describeProviderError } from './provider-errors.js';
 import { safeReturnTo } from './return-to.js';
 import { deleteCookie } from './session/cookies.js';
 import type { SessionRecord, TokenRecord } from './session/model.js';
@@ -142,7 +142,8 @@ async function completeLogin(ctx: Context, cb: Callback): Promise<Response> {
   try {
     ({ record, tokens } = await exchangeCode(ctx, cb.provider, cb.discovered, cb.url, cb.tx));
   } catch (cause) {
-    ctx.logger.warn(`login refused (provider=${cb.provider.name}): ${describe(cause)}`);
+    const why = describeProviderError(cause, { provider: cb.provider, endpoint: 'token', metadata: cb.discovered.serverMetadata() });
+    ctx.logger.warn(`login refused (provider=${cb.provider.name}): ${why}`);
     return staleCallback(ctx, cb.signedIn, cb.tx.returnTo, [cb.clearTx]);
   }
   const sessionCookies = await ctx.sessions.write(record, tokens, cb.cookies);

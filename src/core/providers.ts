@@ -1,5 +1,6 @@
 import * as oidc from 'openid-client';
 import { OidcSessionError } from '../errors.js';
+import { describeProviderError } from './provider-errors.js';
 import type { ResolvedConfig, ResolvedProvider } from './types.js';
 
 const FRESH_FOR_MS = 60 * 60 * 1000;
@@ -53,7 +54,7 @@ export class Providers {
       if (stale) return stale;
       throw new OidcSessionError(
         'DISCOVERY_FAILED',
-        `could not read the discovery document of provider "${provider.name}" (${provider.issuer}): ${describe(cause)}; check the issuer URL and that the provider is reachable`,
+        `could not read the discovery document of provider "${provider.name}" (${provider.issuer}): ${describeProviderError(cause, { provider, endpoint: 'discovery' })}; check the issuer URL and that the provider is reachable`,
         { cause },
       );
     });

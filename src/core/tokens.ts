@@ -3,6 +3,7 @@ import type { Context } from './context.js';
 import { base64url, nowSeconds, utf8 } from './encoding.js';
 import { userClaims } from './login.js';
 import { endLocalSession } from './logout/local.js';
+import { describeProviderError } from './provider-errors.js';
 import { describe } from './providers.js';
 import type { SessionRecord, TokenRecord } from './session/model.js';
 import type { ResolvedProvider } from './types.js';
@@ -77,7 +78,8 @@ export class Refresher {
       response = await oidc.refreshTokenGrant(discovered, tokens.rt!);
     } catch (error) {
       if (isInvalidGrant(error)) return endSession(ctx, cookies, record, tokens, 'the provider refused the refresh token (invalid_grant)');
-      ctx.logger.warn(`refresh failed (provider=${provider.name}), session kept: ${describe(error)}`);
+      const why = describeProviderError(error, { provider, endpoint: 'token', metadata: discovered.serverMetadata() });
+      ctx.logger.warn(`refresh failed (provider=${provider.name}), session kept: ${why}`);
       await ctx.registry.unlockRefresh(lock).catch(() => undefined);
       return null;
     }
@@ -191,7 +193,8 @@ export async function revokeTokens(ctx: Context, provider: ResolvedProvider, tok
       ctx.logger.warn(`revocation at ${provider.name} timed out after ${ctx.config.revocationTimeout} s; logout went on`);
     else if (result === 'revoked') ctx.logger.info?.(`revoked the ${hint} at ${provider.name}`);
   } catch (error) {
-    ctx.logger.warn(`revocation at ${provider.name} failed; logout went on: ${describe(error)}`);
+    const why = describeProviderError(error, { provider, endpoint: 'revocation' });
+    ctx.logger.warn(`revocation at ${provider.name} failed; logout went on: ${why}`);
   } finally {
     clearTimeout(timer);
     work.catch(() => undefined);
