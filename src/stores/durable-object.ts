@@ -221,7 +221,7 @@ async function spread(
 
 /** One round trip: POST /<method> with the arguments; the answer is `{ result }` or `{ error }`. */
 async function send(namespace: DurableObjectNamespaceLike, id: unknown, method: Method, args: readonly unknown[]): Promise<unknown> {
-  // A stub is cheap and tied to the request that made it, so each call takes a new one.
+  // Stubs are cheap to make; a new one per call is only ever used by the request that made it.
   const stub = namespace.get(id as never);
   const response = await stub.fetch(`${ORIGIN}/${method}`, { method: 'POST', body: encode(args) });
   const text = await response.text();
