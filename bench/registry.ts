@@ -128,11 +128,12 @@ async function addSession(ctx: Context, sub: string, sid: string): Promise<void>
     sub,
     sid,
     u: { sub, name: `User ${sub}`, email: `${sub}@example.com`, email_verified: true, preferred_username: sub },
+    idt: ID_TOKEN,
     c: now - 10,
     a: now + 7 * 86_400,
     t: now,
   };
-  const tokens: TokenRecord = { v: 1, id, idt: ID_TOKEN, at: randomId(32) };
+  const tokens: TokenRecord = { v: 1, id, at: randomId(32) };
   await ctx.sessions.write(record, tokens, new Map());
 }
 

@@ -240,6 +240,8 @@ function checkProvider(name: string, p: ProviderOptions, problems: string[]): Re
     displayName: p.displayName ?? name,
     backchannel: Object.freeze(checkBackchannel(at, p.backchannel, problems)),
     frameAncestors: Object.freeze(checkFrameAncestors(at, p, problems)),
+    frontChannelLogout: checkBoolean(`${at}.frontChannelLogout"`, p.frontChannelLogout, false, problems),
+    frontchannelBudget: checkBudget(`${at}.frontchannel.maxLogoutsPerMinute"`, p.frontchannel?.maxLogoutsPerMinute, 60, problems),
   };
 }
 
@@ -315,7 +317,24 @@ function checkBackchannel(at: string, value: BackchannelOptions | undefined, pro
     requireLogoutJwtTyp: options.requireLogoutJwtTyp === true,
     allowMissingExp: options.allowMissingExp === true,
     maxTokenAge,
+    maxLogoutsPerMinute: checkBudget(`${at}.backchannel.maxLogoutsPerMinute"`, options.maxLogoutsPerMinute, 1200, problems),
   };
+}
+
+function checkBoolean(label: string, value: unknown, fallback: boolean, problems: string[]): boolean {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'boolean') problems.push(`${label} must be true or false`);
+  return value === true;
+}
+
+/** A per-minute budget of writes a provider's logouts may cause (docs/security.md). */
+function checkBudget(label: string, value: unknown, fallback: number, problems: string[]): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1) {
+    problems.push(`${label} must be a whole number, at least 1`);
+    return fallback;
+  }
+  return value;
 }
 
 function checkIssuer(label: string, value: unknown, problems: string[]): void {
@@ -464,7 +483,8 @@ const consoleLogger: Logger = Object.freeze({
  * `SESSION_SECRET` (comma-separated, newest first), `EXPOSE_TOKENS` (`id,access`),
  * `SESSION_MODE` (`cookie` | `server`), `OIDC_BACKCHANNEL_ALLOW_MISSING_EXP` /
  * `OIDC_<NAME>_BACKCHANNEL_ALLOW_MISSING_EXP` (`true` | `false`: `backchannel.allowMissingExp`,
- * for providers whose logout tokens have no `exp`). `SESSION_STORE` names a store URL, but a store takes
+ * for providers whose logout tokens have no `exp`), `OIDC_FRONTCHANNEL_LOGOUT` /
+ * `OIDC_<NAME>_FRONTCHANNEL_LOGOUT` (`frontChannelLogout`). `SESSION_STORE` names a store URL, but a store takes
  * the caller's own client: build it (see the demo) and pass it as `store`.
  * The result still goes through `createAuth()`'s validation.
  */
@@ -477,11 +497,13 @@ export function configFromEnv(env: Record<string, string | undefined>, overrides
     const name = match[1] ? match[1].toLowerCase().replaceAll('_', '-') : 'default';
     const clientSecret = env[`${prefix}CLIENT_SECRET`];
     const allowMissingExp = envBoolean(env, `${prefix}BACKCHANNEL_ALLOW_MISSING_EXP`);
+    const frontChannelLogout = envBoolean(env, `${prefix}FRONTCHANNEL_LOGOUT`);
     providers[name] = {
       issuer,
       clientId: env[`${prefix}CLIENT_ID`] ?? '',
       ...(clientSecret ? { clientSecret } : {}),
       ...(allowMissingExp !== undefined ? { backchannel: { allowMissingExp } } : {}),
+      ...(frontChannelLogout !== undefined ? { frontChannelLogout } : {}),
     };
   }
   const expose = (env.EXPOSE_TOKENS ?? '')

@@ -44,7 +44,16 @@ async function main(): Promise<void> {
     options = {
       ...options,
       secret: env.SESSION_SECRET ? options.secret : DEV_SECRET,
-      providers: { default: { issuer: provider.issuer, clientId: 'demo', clientSecret: 'demo-secret', displayName: 'the demo provider' } },
+      // Front-channel logout is an opt-in (it is unauthenticated); the demo shows every kind of logout.
+      providers: {
+        default: {
+          issuer: provider.issuer,
+          clientId: 'demo',
+          clientSecret: 'demo-secret',
+          displayName: 'the demo provider',
+          frontChannelLogout: true,
+        },
+      },
       exposeTokens: env.EXPOSE_TOKENS ? options.exposeTokens : ['id', 'access'],
     };
     info = {

@@ -1,9 +1,10 @@
 import type * as oidc from 'openid-client';
+import { WriteBudget } from './budget.js';
 import { describe, Providers } from './providers.js';
 import { SessionRegistry } from './registry.js';
 import { CookieSessions } from './session/cookie-session.js';
 import { type CookieAttributes, parseCookies, serializeCookie } from './session/cookies.js';
-import { type ReadResult, type SessionBackend, type SessionRecord, type TokenRecord, toSession } from './session/model.js';
+import { expiresAt, type ReadResult, type SessionBackend, type SessionRecord, type TokenRecord, toSession } from './session/model.js';
 import type { Sealer } from './session/seal.js';
 import { ServerSessions } from './session/server-session.js';
 import { Refresher } from './tokens.js';
@@ -48,7 +49,9 @@ export class Context {
     let read: ReadResult;
     try {
       read = await this.sessions.read(cookies);
-      if (read.expired && hooks) await this.hook('onLogout', toSession(this.config, read.expired, null), 'expired');
+      if (read.expired && hooks && (await this.#firstReport(read.expired))) {
+        await this.hook('onLogout', toSession(this.config, read.expired, null), 'expired');
+      }
       const record = read.record;
       if (!record) return read;
       if (!this.#fromConfiguredProvider(record))
@@ -56,14 +59,27 @@ export class Context {
       const endedBy = this.config.mode === 'cookie' ? await this.registry.endedBy(record) : null;
       if (endedBy) {
         // A revoked id was already reported at its logout; a tombstone is news to this cookie.
-        if (hooks && endedBy !== 'local') await this.hook('onLogout', toSession(this.config, record, null), endedBy);
+        if (hooks && endedBy !== 'local' && (await this.#firstReport(record))) {
+          await this.hook('onLogout', toSession(this.config, record, null), endedBy);
+        }
         return { record: null, expired: null, setCookies: await this.sessions.clear(cookies, record) };
       }
       return read;
     } catch (error) {
       this.storeFailed(error);
-      return { record: null, expired: null, setCookies: [] };
+      return { record: null, expired: null, setCookies: [], unavailable: true };
     }
+  }
+
+  /**
+   * A dead but authentic cookie may be sent again and again (another tab, a script, an
+   * attacker's replay): its end is reported once. The record lives until the session could
+   * have ended on its own plus one lifetime; a cookie older than that reports nothing.
+   */
+  async #firstReport(record: SessionRecord): Promise<boolean> {
+    const until = expiresAt(this.config, record) + this.config.absoluteDuration;
+    const now = Date.now() / 1000;
+    return now < until && this.registry.claimEndReport(record.id, until - now);
   }
 
   /** Logs a store failure, at most once per interval (a down store must not flood the log). */
@@ -76,6 +92,19 @@ export class Context {
 
   toSession(record: SessionRecord, tokens: TokenRecord | null): Session {
     return toSession(this.config, record, tokens);
+  }
+
+  readonly #budgets = new Map<string, WriteBudget>();
+
+  /** This instance's per-minute write budget for one provider's logouts over one channel. */
+  budget(provider: ResolvedProvider, channel: 'back-channel' | 'front-channel'): WriteBudget {
+    const key = `${channel} ${provider.name}`;
+    let budget = this.#budgets.get(key);
+    if (!budget) {
+      budget = new WriteBudget(channel === 'back-channel' ? provider.backchannel.maxLogoutsPerMinute : provider.frontchannelBudget);
+      this.#budgets.set(key, budget);
+    }
+    return budget;
   }
 
   #fromConfiguredProvider(record: SessionRecord): boolean {

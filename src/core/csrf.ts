@@ -1,19 +1,26 @@
 import type { Context } from './context.js';
 import { timingSafeEqual } from './encoding.js';
-import type { SessionRecord } from './session/model.js';
 
 /**
- * Session-bound CSRF token: an HMAC of our session id, so it needs no cookie of its own,
- * dies with the session, and cannot be computed by another site. Signed-out visitors
- * share one token per secret (there is nothing of theirs to protect).
+ * Session-bound CSRF token: an HMAC of the presented session cookie's identity (the sealed
+ * session's id, or the SHA-256 of a server-mode id), so it needs no cookie of its own, dies
+ * with the session, and cannot be computed by another site. The identity is known without the
+ * store, so logout still works while the store is down. Signed-out visitors share one token
+ * per secret (there is nothing of theirs to protect).
  */
-export async function csrfTokenFor(ctx: Context, record: SessionRecord | null): Promise<string> {
-  return ctx.sealer.mac(`csrf:${record?.id ?? 'anonymous'}`);
+export async function csrfTokenFor(ctx: Context, cookies: Map<string, string>, signedIn: boolean): Promise<string> {
+  const binding = signedIn ? await ctx.sessions.binding(cookies) : null;
+  return ctx.sealer.mac(`csrf:${binding ?? 'anonymous'}`);
 }
 
-export async function checkCsrfToken(ctx: Context, record: SessionRecord | null, token: string | null): Promise<boolean> {
+export async function checkCsrfToken(
+  ctx: Context,
+  cookies: Map<string, string>,
+  signedIn: boolean,
+  token: string | null,
+): Promise<boolean> {
   if (!token) return false;
-  return timingSafeEqual(token, await csrfTokenFor(ctx, record));
+  return timingSafeEqual(token, await csrfTokenFor(ctx, cookies, signedIn));
 }
 
 /**

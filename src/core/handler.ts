@@ -26,15 +26,21 @@ const ROUTES: Record<string, Routes> = {
   '/logout/callback': { GET: logoutCallback },
 };
 
-/** One back- and one front-channel endpoint per provider: the provider is known from the path. */
+/**
+ * One back-channel endpoint per provider, and a front-channel one for the providers that opted
+ * in (it is unauthenticated): the provider is known from the path.
+ */
 function providerRoutes(provider: ResolvedProvider): Record<string, Routes> {
-  return {
+  const routes: Record<string, Routes> = {
     [`/backchannel-logout/${provider.name}`]: {
       POST: (ctx, request) => backchannelLogout(ctx, request, provider),
       other: backchannelWrongMethod,
     },
-    [`/frontchannel-logout/${provider.name}`]: { GET: (ctx, request, url) => frontchannelLogout(ctx, request, url, provider) },
   };
+  if (provider.frontChannelLogout) {
+    routes[`/frontchannel-logout/${provider.name}`] = { GET: (ctx, request, url) => frontchannelLogout(ctx, request, url, provider) };
+  }
+  return routes;
 }
 
 /**
@@ -105,7 +111,8 @@ export function createHandler(config: ResolvedConfig): Auth {
 
   async function csrfToken(cookieHeader: string | null | undefined): Promise<string> {
     const ctx = await context();
-    return csrfTokenFor(ctx, (await ctx.readSession(parseCookies(cookieHeader))).record);
+    const cookies = parseCookies(cookieHeader);
+    return csrfTokenFor(ctx, cookies, (await ctx.readSession(cookies)).record !== null);
   }
 
   async function endUserSessions(user: { provider: string; sub: string }): Promise<number | null> {
@@ -147,8 +154,9 @@ function publicView(config: ResolvedConfig): PublicConfig {
 }
 
 async function csrf(ctx: Context, request: Request): Promise<Response> {
-  const { record } = await ctx.readSession(ctx.cookiesOf(request));
-  return json({ csrfToken: await csrfTokenFor(ctx, record) });
+  const cookies = ctx.cookiesOf(request);
+  const { record } = await ctx.readSession(cookies);
+  return json({ csrfToken: await csrfTokenFor(ctx, cookies, record !== null) });
 }
 
 function methodNotAllowed(allowed: string[]): Response {

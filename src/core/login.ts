@@ -1,11 +1,11 @@
 import * as oidc from 'openid-client';
 import type { Context } from './context.js';
-import { nowSeconds, randomId } from './encoding.js';
+import { nowSeconds, randomId, timingSafeEqual } from './encoding.js';
 import { escapeHtml, htmlPage, link, paragraph, redirect } from './html.js';
 import { describeProviderError } from './provider-errors.js';
 import { safeReturnTo } from './return-to.js';
-import { deleteCookie } from './session/cookies.js';
-import type { SessionRecord, TokenRecord } from './session/model.js';
+import { deleteCookie, serializeCookie } from './session/cookies.js';
+import { claimsRecord, type SessionRecord, type TokenRecord, userClaims } from './session/model.js';
 import type { ResolvedProvider, UserClaims } from './types.js';
 
 /** Lifetime of a login attempt: the user has this long at the provider's login page. */
@@ -29,11 +29,12 @@ interface Transaction {
   nonce: string;
   verifier: string;
   returnTo: string;
+  /** The value of this browser's binding cookie when the login started. */
+  browser: string;
   exp: number;
 }
 
-/** Claims that describe the ID token itself rather than the user. */
-const PROTOCOL_CLAIMS = ['aud', 'azp', 'exp', 'iat', 'nbf', 'nonce', 'at_hash', 'c_hash', 's_hash', 'jti'];
+const BINDING = /^[A-Za-z0-9_-]{22}$/;
 
 /**
  * `GET {basePath}/login?provider=NAME&returnTo=/path`: redirects to the provider's
@@ -51,6 +52,7 @@ export async function startLogin(ctx: Context, request: Request, url: URL): Prom
   const discovered = await ctx.discoverOrNull(provider, 'login');
   if (!discovered) return providerUnreachable(provider);
 
+  const binding = browserBinding(ctx, ctx.cookiesOf(request));
   const tx: Transaction = {
     v: 1,
     p: provider.name,
@@ -58,6 +60,7 @@ export async function startLogin(ctx: Context, request: Request, url: URL): Prom
     nonce: oidc.randomNonce(),
     verifier: oidc.randomPKCECodeVerifier(),
     returnTo,
+    browser: binding.value,
     exp: nowSeconds() + TRANSACTION_SECONDS,
   };
   const authorizationUrl = oidc.buildAuthorizationUrl(discovered, {
@@ -76,7 +79,30 @@ export async function startLogin(ctx: Context, request: Request, url: URL): Prom
     'callback',
     TRANSACTION_SECONDS,
   );
-  return redirect(authorizationUrl.href, 302, [cookie, ...(await pruneTransactions(ctx, request))]);
+  return redirect(authorizationUrl.href, 302, [cookie, binding.cookie, ...(await pruneTransactions(ctx, request))]);
+}
+
+/**
+ * The transaction cookie is `__Secure-` with `Path={basePath}`, a pair a sibling subdomain can
+ * plant with `Domain=` (cookie tossing: the victim finishes the attacker's login). Each login is
+ * also bound to a `__Host-` cookie, which only this host can set: a transaction replayed into
+ * another browser lacks it. One value per browser, kept while logins are pending, so tabs share it.
+ *
+ * @see https://www.rfc-editor.org/rfc/rfc6265bis §4.1.3.2 (the __Host- prefix)
+ */
+function browserBinding(ctx: Context, cookies: Map<string, string>): { value: string; cookie: string } {
+  const name = bindingName(ctx);
+  const current = cookies.get(name);
+  const value = current !== undefined && BINDING.test(current) ? current : randomId();
+  return { value, cookie: serializeCookie(name, value, { ...bindingAttributes(ctx), maxAge: TRANSACTION_SECONDS }) };
+}
+
+function bindingAttributes(ctx: Context) {
+  return { path: '/', secure: ctx.config.secure, sameSite: 'Lax' as const };
+}
+
+function bindingName(ctx: Context): string {
+  return `${ctx.config.secure ? '__Host-' : ''}${ctx.config.cookieName}.bind`;
 }
 
 /**
@@ -151,11 +177,15 @@ async function completeLogin(ctx: Context, cb: Callback): Promise<Response> {
   if (bytes > MAX_SESSION_COOKIE_BYTES) return sessionTooLarge(ctx, cb, bytes);
   if (bytes > WARN_SESSION_COOKIE_BYTES) {
     ctx.logger.warn(
-      `login (provider=${cb.provider.name}): session cookies are ${bytes} bytes; proxies with 8 KiB header limits will refuse them; consider session.mode "server"`,
+      `login (provider=${cb.provider.name}): session cookies are ${bytes} bytes; proxies with 8 KiB header limits (nginx, Apache) will refuse this user's requests; use session.mode "server", or have the provider release fewer claims in the ID token (large "groups" or "roles" claims)`,
     );
   }
   await ctx.hook('onLogin', ctx.toSession(record, tokens));
-  return redirect(cb.tx.returnTo, 303, [cb.clearTx, ...sessionCookies]);
+  // The binding stays while another tab's login is pending (its transaction cookie is here too).
+  const prefix = transactionName(ctx, '');
+  const pending = [...cb.cookies.keys()].some((name) => name.startsWith(prefix) && name !== transactionName(ctx, cb.tx.state));
+  const clearBinding = pending ? [] : [deleteCookie(bindingName(ctx), bindingAttributes(ctx))];
+  return redirect(cb.tx.returnTo, 303, [cb.clearTx, ...clearBinding, ...sessionCookies]);
 }
 
 /** The login attempt the callback's `state` names, or null (missing, altered, expired). */
@@ -171,6 +201,11 @@ async function findTransaction(
     ctx.logger.warn(
       `login refused: callback without a matching login attempt (${sealed ? 'expired or altered' : 'no transaction cookie'})`,
     );
+    return null;
+  }
+  const browser = cookies.get(bindingName(ctx));
+  if (typeof tx.browser !== 'string' || browser === undefined || !timingSafeEqual(browser, tx.browser)) {
+    ctx.logger.warn('login refused: the login attempt was started in another browser (its binding cookie is missing or differs)');
     return null;
   }
   // The transaction is single-use: whatever happens next, it is gone.
@@ -204,8 +239,9 @@ async function exchangeCode(
   });
   const claims = response.claims();
   if (!claims) throw new Error('the token response had no ID token');
+  checkIssuedAt(ctx, claims);
   checkAuthorizedParty(claims, provider);
-  let user = userClaims(claims);
+  let user: UserClaims = userClaims(claims);
   if (provider.fetchUserInfo) {
     // userinfo's sub must equal the ID token's (Core §5.3.4); openid-client enforces it.
     const info = await oidc.fetchUserInfo(discovered, response.access_token, claims.sub);
@@ -220,7 +256,7 @@ async function exchangeCode(
     iss: claims.iss,
     sub: claims.sub,
     ...(typeof claims.sid === 'string' ? { sid: claims.sid } : {}),
-    u: user,
+    ...claimsRecord(user, response.id_token),
     // Login time to the millisecond: "ended at or before T" must not catch a login made just after T.
     c: Date.now() / 1000,
     a: now + ctx.config.absoluteDuration,
@@ -230,7 +266,6 @@ async function exchangeCode(
   const tokens: TokenRecord = {
     v: 1,
     id,
-    ...(response.id_token ? { idt: response.id_token } : {}),
     at: response.access_token,
     ...(expiresIn !== undefined ? { ate: now + expiresIn } : {}),
     ...(ctx.config.storeRefreshToken && response.refresh_token ? { rt: response.refresh_token } : {}),
@@ -238,17 +273,21 @@ async function exchangeCode(
   return { record, tokens };
 }
 
+/**
+ * Core §3.1.3.7 step 10 leaves the acceptable `iat` range to the client; openid-client only
+ * checks its type. A token issued in the future (beyond the clock tolerance) is refused.
+ */
+export function checkIssuedAt(ctx: Context, claims: oidc.IDToken): void {
+  if (claims.iat > nowSeconds() + ctx.config.clockTolerance) {
+    throw new Error(`the ID token's iat is in the future (more than clockTolerance = ${ctx.config.clockTolerance} s ahead)`);
+  }
+}
+
 /** Core §3.1.3.7 steps 4–5: with several audiences `azp` must be present, and when present it must be us. */
 function checkAuthorizedParty(claims: oidc.IDToken, provider: ResolvedProvider): void {
   const audiences = Array.isArray(claims.aud) ? claims.aud : [claims.aud];
   if (audiences.length > 1 && claims.azp === undefined) throw new Error('ID token has several audiences and no azp');
   if (claims.azp !== undefined && claims.azp !== provider.clientId) throw new Error('ID token azp is not our client_id');
-}
-
-export function userClaims(claims: oidc.IDToken): UserClaims {
-  const user: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(claims)) if (!PROTOCOL_CLAIMS.includes(key)) user[key] = value;
-  return user as UserClaims;
 }
 
 function transactionName(ctx: Context, state: string): string {

@@ -55,7 +55,7 @@ function parseMember(member: string): IndexEntry {
  * `iat` (login times have milliseconds, `iat` has not): a session that began after it is never
  * ended by it, so a late duplicate cannot log out a fresh login.
  *
- * @see ../../../shared/specs/backchannel.txt Back-Channel Logout 1.0 §2.7
+ * @see https://openid.net/specs/openid-connect-backchannel-1_0.html#BCActions Back-Channel Logout 1.0 §2.7
  */
 export class SessionRegistry {
   readonly #store: Store;
@@ -104,7 +104,16 @@ export class SessionRegistry {
    * session back (server mode). Lives as long as the session could.
    */
   async revoke(id: string, ttlSeconds: number): Promise<void> {
-    await this.#store.set(revokedKey(id), '1', Math.max(1, Math.ceil(ttlSeconds)));
+    // 'greater': the mark's TTL only grows, and a bounded store keeps room for it (store.ts).
+    await this.#store.set(revokedKey(id), '1', Math.max(1, Math.ceil(ttlSeconds)), 'greater');
+  }
+
+  /**
+   * Claims the one report of a session's end (the `onLogout` hook): true for the first caller,
+   * on any instance; a dead cookie replayed again and again is reported once.
+   */
+  async claimEndReport(id: string, ttlSeconds: number): Promise<boolean> {
+    return this.#store.setIfAbsent(`ended:${id}`, '1', Math.max(1, Math.ceil(ttlSeconds)));
   }
 
   /** Key under which `revoke()` marks a session id, for readers that fetch it with other keys. */

@@ -14,6 +14,8 @@ export interface Store {
    * Sets `key` to `value` for `ttlSeconds` (replacing any value and TTL). With `'greater'`, atomically
    * keeps whichever of the stored and the new value is numerically larger, and the longer TTL:
    * two concurrent writers can never leave the smaller value behind (tombstone times only grow).
+   * `'greater'` writes record that something ended (tombstones, revocation marks): a store with a
+   * size bound must keep room for them, so that a store full of sessions never costs a logout.
    */
   set(key: string, value: string, ttlSeconds: number, only?: 'greater'): Promise<void>;
   /** Sets `key` only when it is absent (or expired); true when this call set it. Atomic. */

@@ -1,11 +1,11 @@
 import * as oidc from 'openid-client';
 import type { Context } from './context.js';
 import { base64url, nowSeconds, utf8 } from './encoding.js';
-import { userClaims } from './login.js';
+import { checkIssuedAt } from './login.js';
 import { endLocalSession } from './logout/local.js';
 import { describeProviderError } from './provider-errors.js';
 import { describe } from './providers.js';
-import type { SessionRecord, TokenRecord } from './session/model.js';
+import { claimsRecord, type SessionRecord, type TokenRecord, userClaims, userOf } from './session/model.js';
 import type { ResolvedProvider } from './types.js';
 
 /**
@@ -84,7 +84,14 @@ export class Refresher {
       return null;
     }
     const claims = response.claims();
-    // Core §12.2: same iss and sub; openid-client checked aud, signature and times; azp as at login.
+    // Core §12.2: same iss and sub; openid-client checked aud, signature and exp; iat and azp as at login.
+    if (claims) {
+      try {
+        checkIssuedAt(ctx, claims);
+      } catch (error) {
+        return endSession(ctx, cookies, record, tokens, describe(error));
+      }
+    }
     if (
       claims &&
       (claims.sub !== record.sub || claims.iss !== record.iss || (claims.azp !== undefined && claims.azp !== provider.clientId))
@@ -126,18 +133,16 @@ function refreshedRecords(
   const now = nowSeconds();
   const expiresIn = response.expiresIn();
   const refreshToken = response.refresh_token ?? tokens.rt;
+  // sid and the login time stay: this is the same session, not a new login.
+  // Claims from the new ID token win; userinfo claims fetched at login are kept.
+  const before = userOf(record);
+  const user = claims ? { ...before, ...userClaims(claims), ...(record.sid ? { sid: record.sid } : {}) } : before;
+  const { idt: _previous, ...rest } = record;
   return {
-    // sid and the login time stay: this is the same session, not a new login.
-    // Claims from the new ID token win; userinfo claims fetched at login are kept.
-    record: {
-      ...record,
-      u: claims ? { ...record.u, ...userClaims(claims), ...(record.sid ? { sid: record.sid } : {}) } : record.u,
-      t: now,
-    },
+    record: { ...rest, ...claimsRecord(user, response.id_token ?? record.idt), t: now },
     tokens: {
       v: 1,
       id: record.id,
-      ...((response.id_token ?? tokens.idt) ? { idt: response.id_token ?? tokens.idt } : {}),
       at: response.access_token,
       ...(expiresIn !== undefined ? { ate: now + expiresIn } : {}),
       ...(keepRefreshToken && refreshToken ? { rt: refreshToken } : {}),

@@ -69,13 +69,28 @@ export interface ProviderOptions {
   endSessionTransport?: 'get' | 'post' | 'auto';
   /** Display name for pages. Default: the provider's key. */
   displayName?: string;
-  /** Back-channel logout token rules (DESIGN.md §5). */
+  /** Back-channel logout token rules and budget (docs/security.md). */
   backchannel?: BackchannelOptions;
+  /** Front-channel logout page rules (framing origins, budget); the route itself needs `frontChannelLogout`. */
+  frontchannel?: FrontchannelOptions;
+  /**
+   * Accept OpenID Connect Front-Channel Logout from this provider at
+   * `{basePath}/frontchannel-logout/NAME`. Default false: the route does not exist.
+   * A front-channel logout by `iss` + `sid` carries no signature and no cookie: anyone who
+   * knows a user's `sid` can sign that user out of this app. Enable it only when the
+   * provider cannot send back-channel logout.
+   */
+  frontChannelLogout?: boolean;
+}
+
+export interface FrontchannelOptions {
   /**
    * Origins allowed to frame the front-channel logout page (CSP `frame-ancestors`). Default: the
    * issuer's origin. Set it when the provider's logout page lives elsewhere (a custom domain).
    */
-  frontchannel?: { frameAncestors?: string[] };
+  frameAncestors?: string[];
+  /** Front-channel logouts by `sid` written per minute, per instance; past it, 503 and nothing written. Default 60. */
+  maxLogoutsPerMinute?: number;
 }
 
 export interface BackchannelOptions {
@@ -85,6 +100,8 @@ export interface BackchannelOptions {
   allowMissingExp?: boolean;
   /** Seconds a token without `exp` stays acceptable after its `iat`. Default 120. */
   maxTokenAge?: number;
+  /** Valid logout tokens applied per minute, per instance; past it, 400 and nothing written. Default 1200. */
+  maxLogoutsPerMinute?: number;
 }
 
 export interface CookieOptions {
@@ -255,6 +272,8 @@ export interface ResolvedProvider {
   readonly displayName: string;
   readonly backchannel: Readonly<Required<BackchannelOptions>>;
   readonly frameAncestors: readonly string[];
+  readonly frontChannelLogout: boolean;
+  readonly frontchannelBudget: number;
 }
 
 /** What `auth.config` shows: the resolved configuration minus every secret (safe to log). */

@@ -89,13 +89,16 @@ class Entries {
   /**
    * Makes room for `extra` more entries or throws. Entries are never evicted to make room:
    * an evicted logout tombstone would bring an ended session back to life, so a full store
-   * drops what has expired and then refuses the write, loudly.
+   * drops what has expired and then refuses the write, loudly. Records that something ended
+   * (`set … 'greater'`: tombstones, revocation marks) may use a reserve above `maxEntries`, so
+   * a store filled by logins never costs a logout.
    */
-  ensureRoom(extra: number, now: number): void {
-    if (this.count + extra <= this.maxEntries) return;
+  ensureRoom(extra: number, now: number, reserved = false): void {
+    const limit = this.maxEntries + (reserved ? reserveFor(this.maxEntries) : 0);
+    if (this.count + extra <= limit) return;
     this.sweep(now);
-    if (this.count + extra > this.maxEntries) this.sweepCurrentBucket(now);
-    if (this.count + extra > this.maxEntries) {
+    if (this.count + extra > limit) this.sweepCurrentBucket(now);
+    if (this.count + extra > limit) {
       throw new OidcSessionError(
         'STORE_FULL',
         `${NAME}: full (maxEntries = ${this.maxEntries} live entries); the write is refused rather than evicting ` +
@@ -153,6 +156,11 @@ class Entries {
   }
 }
 
+/** Room kept for logouts above `maxEntries`: 1%, at least 16 entries. */
+function reserveFor(maxEntries: number): number {
+  return Math.max(16, Math.ceil(maxEntries / 100));
+}
+
 function weightOf(entry: Entry): number {
   return typeof entry.value === 'string' ? 1 : entry.value.size;
 }
@@ -171,12 +179,35 @@ export function memoryStore(options: MemoryStoreOptions = {}): MemoryStore {
   }
   // Buckets as wide as the sweep interval (at most a minute) make each sweep drop whole buckets.
   const entries = new Entries(maxEntries, Math.min(Math.max(sweepSeconds, 1), 60) * 1000);
-  const timer = setInterval(() => entries.sweep(Date.now()), sweepSeconds * 1000);
-  unrefTimer(timer);
-  return Object.freeze(buildStore(entries, timer));
+  return Object.freeze(buildStore(entries, new Sweeper(entries, sweepSeconds)));
 }
 
-function buildStore(entries: Entries, timer: ReturnType<typeof setInterval>): MemoryStore {
+/**
+ * The sweep timer, started by the first call rather than at creation: some runtimes (Cloudflare
+ * Workers) forbid timers at module scope, where `createAuth()` and this store are made.
+ */
+class Sweeper {
+  #timer: ReturnType<typeof setInterval> | undefined;
+  #closed = false;
+
+  constructor(
+    private readonly entries: Entries,
+    private readonly seconds: number,
+  ) {}
+
+  start(): void {
+    if (this.#timer !== undefined || this.#closed) return;
+    this.#timer = setInterval(() => this.entries.sweep(Date.now()), this.seconds * 1000);
+    unrefTimer(this.#timer);
+  }
+
+  stop(): void {
+    this.#closed = true;
+    clearInterval(this.#timer);
+  }
+}
+
+function buildStore(entries: Entries, sweeper: Sweeper): MemoryStore {
   return {
     [storeInfo]: INFO,
     async getMany(keys) {
@@ -188,6 +219,7 @@ function buildStore(entries: Entries, timer: ReturnType<typeof setInterval>): Me
       });
     },
     async set(key, value, ttlSeconds, only) {
+      sweeper.start();
       assertString(key, '"key"', NAME);
       assertString(value, '"value"', NAME);
       const seconds = wholeSeconds(ttlSeconds, NAME);
@@ -198,9 +230,10 @@ function buildStore(entries: Entries, timer: ReturnType<typeof setInterval>): Me
         if (existing.expiresAt < now + seconds * 1000) entries.moveExpiry(key, existing, now + seconds * 1000);
         return;
       }
-      writePlain(entries, key, value, seconds, now);
+      writePlain(entries, key, value, seconds, now, only === 'greater');
     },
     async setIfAbsent(key, value, ttlSeconds) {
+      sweeper.start();
       assertString(key, '"key"', NAME);
       assertString(value, '"value"', NAME);
       const seconds = wholeSeconds(ttlSeconds, NAME);
@@ -217,6 +250,7 @@ function buildStore(entries: Entries, timer: ReturnType<typeof setInterval>): Me
       }
     },
     async addToSet(key, member, ttlSeconds) {
+      sweeper.start();
       assertString(key, '"key"', NAME);
       assertString(member, '"member"', NAME);
       addMember(entries, key, member, wholeSeconds(ttlSeconds, NAME), Date.now());
@@ -233,16 +267,16 @@ function buildStore(entries: Entries, timer: ReturnType<typeof setInterval>): Me
     },
     size: () => entries.count,
     async close() {
-      clearInterval(timer);
+      sweeper.stop();
     },
   };
 }
 
-function writePlain(entries: Entries, key: string, value: string, seconds: number, now: number): void {
+function writePlain(entries: Entries, key: string, value: string, seconds: number, now: number, reserved = false): void {
   const expiresAt = now + seconds * 1000;
   const existing = entries.live(key, now);
   if (existing === undefined) {
-    entries.ensureRoom(1, now);
+    entries.ensureRoom(1, now, reserved);
     entries.insert(key, value, expiresAt, 1);
     return;
   }

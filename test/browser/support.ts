@@ -217,6 +217,7 @@ function mountDemo(
         clientId,
         clientSecret: `${clientId}-secret`,
         displayName: 'the dev provider',
+        frontChannelLogout: true,
         ...providerOverrides,
       },
     },

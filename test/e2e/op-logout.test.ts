@@ -54,7 +54,7 @@ describe.each(['cookie', 'server'] as const)('back-channel logout from the real 
 describe.each(['cookie', 'server'] as const)('front-channel logout (%s mode)', (mode) => {
   let stack: Stack;
   beforeAll(async () => {
-    stack = await startStack({ auth: { session: { mode } } });
+    stack = await startStack({ auth: { session: { mode } }, provider: { frontChannelLogout: true } });
   });
   afterAll(() => stack.close());
 

@@ -88,10 +88,24 @@ describe('memory store specifics', () => {
       await store.close();
     });
 
+    it('when created then no timer runs until the first write (runtimes forbid timers at module scope)', async () => {
+      vi.useFakeTimers();
+      const before = vi.getTimerCount();
+      const store = memoryStore();
+      await store.getMany(['a']);
+      expect(vi.getTimerCount()).toBe(before);
+      await store.set('a', 'v', 60);
+      expect(vi.getTimerCount()).toBe(before + 1);
+      await store.set('b', 'v', 60);
+      expect(vi.getTimerCount()).toBe(before + 1);
+      await store.close();
+    });
+
     it('when closed then its timer is gone and it keeps working', async () => {
       vi.useFakeTimers();
       const before = vi.getTimerCount();
       const store = memoryStore();
+      await store.set('warm', 'v', 60);
       expect(vi.getTimerCount()).toBe(before + 1);
       await store.close();
       expect(vi.getTimerCount()).toBe(before);
@@ -115,6 +129,16 @@ describe('memory store specifics', () => {
       expect(await store.getMany(['a', 'b', 'c'])).toEqual(['1', '2', null]);
       expect(await store.setMembers('s')).toEqual(['m1']);
       expect(store.size()).toBe(3);
+      await store.close();
+    });
+
+    it("when full then 'greater' writes (tombstones, revocation marks) use a reserve of 1%, at least 16, and no more", async () => {
+      const store = memoryStore({ maxEntries: 3 });
+      for (const key of ['a', 'b', 'c']) await store.set(key, '1', 60);
+      await expect(store.set('d', '1', 60)).rejects.toMatchObject({ code: 'STORE_FULL' });
+      for (let i = 0; i < 16; i++) await store.set(`tomb-${i}`, String(i), 60, 'greater');
+      await expect(store.set('tomb-16', '1', 60, 'greater')).rejects.toMatchObject({ code: 'STORE_FULL' });
+      expect(store.size()).toBe(19);
       await store.close();
     });
 

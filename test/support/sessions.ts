@@ -37,12 +37,13 @@ export async function mintSession(auth: Auth, secret: string, options: MintOptio
     sub: options.sub ?? 'alice',
     ...(options.sid === null ? {} : { sid: options.sid ?? 'sid-1' }),
     u: { sub: options.sub ?? 'alice', ...options.claims },
+    idt: options.idToken ?? 'x.y.z',
     c,
     a: c + config.absoluteDuration,
     t: now,
   };
   const ctx = new Context(config, await Sealer.create(config.secrets));
-  const setCookies = await ctx.sessions.write(record, { v: 1, id, idt: options.idToken ?? 'x.y.z', at: 'access' }, new Map());
+  const setCookies = await ctx.sessions.write(record, { v: 1, id, at: 'access' }, new Map());
   return setCookies.map((line) => line.split(';')[0]).join('; ');
 }
 

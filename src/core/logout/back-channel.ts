@@ -1,7 +1,9 @@
 import { createRemoteJWKSet, decodeJwt, decodeProtectedHeader, type JWTPayload, errors as joseErrors, jwtVerify } from 'jose';
+import { OidcSessionError } from '../../errors.js';
 import { readForm } from '../body.js';
+import { identifierTooLong, MAX_IDENTIFIER_BYTES } from '../budget.js';
 import type { Context } from '../context.js';
-import { nowSeconds } from '../encoding.js';
+import { isCanonicalBase64url, nowSeconds } from '../encoding.js';
 import { describe } from '../providers.js';
 import type { LogoutTarget } from '../registry.js';
 import type { ResolvedProvider } from '../types.js';
@@ -17,11 +19,15 @@ const TYP_ACCEPTED = new Set([...TYP_LOGOUT, 'jwt', 'application/jwt']);
 const JWKS_COOLDOWN_MS = 30_000;
 const JWKS_MAX_AGE_MS = 10 * 60_000;
 
-/** A refused logout token: the reason goes to the provider (spec §2.8) and to the log. */
+/**
+ * A refused logout token: the reason goes to the caller (spec §2.8) and to the log. `detail` is
+ * for the log only: the caller may be anyone, and must not learn our network or our errors.
+ */
 class Refusal extends Error {
   constructor(
     message: string,
-    readonly error: 'invalid_request' | 'partial_logout' = 'invalid_request',
+    readonly error: 'invalid_request' | 'partial_logout' | 'temporarily_unavailable' = 'invalid_request',
+    readonly detail?: string,
   ) {
     super(message);
   }
@@ -43,7 +49,7 @@ export interface ValidLogoutToken {
  * before anything is parsed. Success is exactly 200 with `Cache-Control: no-store`;
  * every failure is 400 `{"error","error_description"}` (§2.8). No cookie is read or set.
  *
- * @see ../../../../shared/specs/backchannel.txt §2.5–§2.8
+ * @see https://openid.net/specs/openid-connect-backchannel-1_0.html#BCRequest §2.5–§2.8
  */
 export async function backchannelLogout(ctx: Context, request: Request, provider: ResolvedProvider): Promise<Response> {
   try {
@@ -52,8 +58,9 @@ export async function backchannelLogout(ctx: Context, request: Request, provider
     await applyLogout(ctx, provider, valid);
     return new Response(null, { status: 200, headers: { 'Cache-Control': 'no-store' } });
   } catch (error) {
-    const refusal = error instanceof Refusal ? error : new Refusal(`unexpected failure: ${describe(error)}`);
-    ctx.logger.warn(`back-channel logout refused (provider=${provider.name}): ${refusal.message}`);
+    const refusal = error instanceof Refusal ? error : new Refusal('the logout could not be processed', 'invalid_request', describe(error));
+    const detail = refusal.detail === undefined ? '' : ` (${refusal.detail})`;
+    ctx.logger.warn(`back-channel logout refused (provider=${provider.name}): ${refusal.message}${detail}`);
     return refused(refusal);
   }
 }
@@ -84,12 +91,14 @@ export async function validateLogoutToken(ctx: Context, provider: ResolvedProvid
   const parts = token.split('.');
   if (parts.length === 5) throw new Refusal('encrypted logout tokens are not supported (no ID token encryption is configured)');
   if (parts.length !== 3) throw new Refusal('logout_token is not a compact JWS');
+  // One value, one spelling: a respelled signature would pass jose and dodge a cache keyed by the token.
+  if (!parts.every(isCanonicalBase64url)) throw new Refusal('logout_token is not canonical base64url');
   checkHeader(provider, token);
   const unverified = decodeOrRefuse(token);
   if (unverified.iss !== provider.issuer) throw new Refusal('iss does not match the provider'); // §2.6 (as ID tokens: exact)
 
   const discovered = await ctx.providers.discover(provider).catch((cause: unknown) => {
-    throw new Refusal(`cannot verify: ${describe(cause)}`);
+    throw new Refusal('the logout token cannot be verified just now', 'invalid_request', describe(cause));
   });
   const jwks = ctx.providers.jwks(provider, discovered, () =>
     createRemoteJWKSet(new URL(discovered.serverMetadata().jwks_uri ?? ''), {
@@ -105,7 +114,10 @@ export async function validateLogoutToken(ctx: Context, provider: ResolvedProvid
     requiredClaims: provider.backchannel.allowMissingExp ? ['iat', 'jti'] : ['iat', 'exp', 'jti'],
     ...(provider.backchannel.allowMissingExp && unverified.exp === undefined ? { maxTokenAge: provider.backchannel.maxTokenAge } : {}),
   }).catch((cause: unknown) => {
-    throw new Refusal(verificationFailure(cause));
+    if (cause instanceof joseErrors.JOSEError)
+      throw new Refusal(verificationFailure(cause), 'invalid_request', missingExpHint(cause, provider));
+    // A JWKS that cannot be fetched, or a bug: nothing the caller should read about.
+    throw new Refusal('the logout token cannot be verified just now', 'invalid_request', describe(cause));
   });
   return checkClaims(ctx, provider, payload);
 }
@@ -153,6 +165,13 @@ function checkClaims(ctx: Context, provider: ResolvedProvider, claims: JWTPayloa
   const sid = optionalString(claims, 'sid');
   const sub = optionalString(claims, 'sub');
   if (sid === undefined && sub === undefined) throw new Refusal('neither sub nor sid is present'); // §2.6
+  // Each names a store key for as long as a session lives: no unbounded identifiers.
+  for (const [name, value] of [
+    ['sid', sid],
+    ['sub', sub],
+  ] as const) {
+    if (value !== undefined && identifierTooLong(value)) throw new Refusal(`${name} is longer than ${MAX_IDENTIFIER_BYTES} bytes`);
+  }
   if (typeof claims.jti !== 'string' || claims.jti === '') throw new Refusal('jti must be a non-empty string');
   const horizon = claims.exp ?? iat + provider.backchannel.maxTokenAge;
   return {
@@ -172,13 +191,28 @@ function checkClaims(ctx: Context, provider: ResolvedProvider, claims: JWTPayloa
  * logout that failed half-way (§2.5) can still complete it.
  */
 async function applyLogout(ctx: Context, provider: ResolvedProvider, token: ValidLogoutToken): Promise<void> {
+  const budget = ctx.budget(provider, 'back-channel');
+  if (!budget.take()) {
+    if (budget.firstRefusal) {
+      ctx.logger.warn(
+        `back-channel logout budget spent (provider=${provider.name}): more than ${budget.perMinute} valid logout tokens this minute; refusing the rest until the next minute (raise backchannel.maxLogoutsPerMinute if the provider really sends that many)`,
+      );
+    }
+    throw new Refusal('too many logout tokens this minute; retry later', 'temporarily_unavailable');
+  }
   const ttl = token.acceptableUntil - nowSeconds();
-  let claimed: boolean;
+  let claimed: boolean | 'unrecorded';
   try {
     claimed = await ctx.registry.claimJti(token.iss, token.jti, ttl);
   } catch (error) {
-    ctx.storeFailed(error);
-    throw new Refusal('the session store is unavailable; retry later', 'partial_logout');
+    // A full store must not cost a genuine logout: without the replay record, a replay can
+    // still never end a session that began after the token's iat (below).
+    if (!(error instanceof OidcSessionError && error.code === 'STORE_FULL')) {
+      ctx.storeFailed(error);
+      throw new Refusal('the session store is unavailable; retry later', 'partial_logout');
+    }
+    ctx.logger.warn(`back-channel logout (provider=${provider.name}): the store is full; applying the logout without recording its jti`);
+    claimed = 'unrecorded';
   }
   if (!claimed) throw new Refusal('jti was already used (replay)'); // spec §2.6
   const aud = provider.clientId;
@@ -189,7 +223,7 @@ async function applyLogout(ctx: Context, provider: ResolvedProvider, token: Vali
   try {
     // iat has whole seconds, login times have milliseconds: the whole second of iat counts.
     await endProviderSessions(ctx, provider, target, token.iat + 0.999, 'back-channel');
-    await ctx.registry.completeJti(token.iss, token.jti, ttl);
+    if (claimed === true) await ctx.registry.completeJti(token.iss, token.jti, ttl);
   } catch (error) {
     // The jti stays "pending": the provider's retransmission may apply the logout again (§2.5).
     ctx.storeFailed(error);
@@ -206,6 +240,23 @@ function verificationFailure(cause: unknown): string {
   if (cause instanceof joseErrors.JOSEAlgNotAllowed) return 'alg not allowed';
   if (cause instanceof joseErrors.JOSEError) return `${cause.code}: ${cause.message}`;
   return `cannot verify: ${describe(cause)}`;
+}
+
+/**
+ * For the log only: a logout token without `exp` comes from a provider implementing a draft of
+ * the spec from before errata set 1 made `exp` required (Glewlwyd: draft 06). Name the option
+ * that accepts it, and its environment variable, so the refusal is a decision the user can find.
+ *
+ * @see https://openid.net/specs/openid-connect-backchannel-1_0.html#LogoutToken
+ */
+function missingExpHint(cause: unknown, provider: ResolvedProvider): string | undefined {
+  if (!(cause instanceof joseErrors.JWTClaimValidationFailed) || cause.claim !== 'exp' || cause.reason !== 'missing') return undefined;
+  const variable = `OIDC_${provider.name === 'default' ? '' : `${provider.name.toUpperCase().replaceAll('-', '_')}_`}BACKCHANNEL_ALLOW_MISSING_EXP`;
+  return (
+    'the provider follows a pre-errata draft of Back-Channel Logout with no exp in logout tokens; to accept them, still bounded by ' +
+    `iat + backchannel.maxTokenAge (${provider.backchannel.maxTokenAge} s) and a single-use jti, set providers.${provider.name}.backchannel.allowMissingExp: true ` +
+    `(environment: ${variable}=true)`
+  );
 }
 
 function refused(refusal: Refusal): Response {

@@ -1,3 +1,4 @@
+import { identifierTooLong, MAX_IDENTIFIER_BYTES } from '../budget.js';
 import type { Context } from '../context.js';
 import { htmlPage, paragraph } from '../html.js';
 import type { SessionRecord } from '../session/model.js';
@@ -6,12 +7,14 @@ import { endProviderSessions } from './provider-sessions.js';
 
 /**
  * `GET {basePath}/frontchannel-logout/NAME?iss=…&sid=…`: OpenID Connect Front-Channel
- * Logout 1.0. The provider loads it in an iframe, where a SameSite=Lax session cookie is not
- * sent, so the session is ended server-side by `(iss, aud, sid)`; the cookies it can see are
- * deleted too. Requests with a wrong `iss`, or with only one of `iss`/`sid`, end nothing.
- * Without parameters, the session of the cookie sent (if any) ends — only inside a frame.
+ * Logout 1.0, for providers with `frontChannelLogout: true`. The provider loads it in an iframe,
+ * where a SameSite=Lax session cookie is not sent, so the session is ended server-side by
+ * `(iss, aud, sid)`; the cookies it can see are deleted too. Requests with a wrong `iss`, or with
+ * only one of `iss`/`sid`, end nothing. Without parameters, the session of the cookie sent (if
+ * any) ends — only inside a frame. Nothing here is signed: a `sid` longer than 255 bytes is
+ * refused, and the writes a provider's front channel may cause are budgeted per minute.
  *
- * @see ../../../../shared/specs/frontchannel.txt §2 and §3
+ * @see https://openid.net/specs/openid-connect-frontchannel-1_0.html#RPLogout §2 and §3
  */
 export async function frontchannelLogout(ctx: Context, request: Request, url: URL, provider: ResolvedProvider): Promise<Response> {
   const iss = url.searchParams.get('iss');
@@ -24,6 +27,11 @@ export async function frontchannelLogout(ctx: Context, request: Request, url: UR
   if (iss !== null && sid !== null) {
     if (iss !== provider.issuer) {
       ctx.logger.warn(`front-channel logout ignored (provider=${provider.name}): iss does not match`); // spec §2: iss must match
+    } else if (identifierTooLong(sid)) {
+      ctx.logger.warn(`front-channel logout refused (provider=${provider.name}): sid longer than ${MAX_IDENTIFIER_BYTES} bytes`);
+      return page(provider, 400, 'Sign-out refused', 'This sign-out request was not valid.', []);
+    } else if (!withinBudget(ctx, provider)) {
+      return notSignedOut(provider);
     } else {
       if (!(await endBySid(ctx, provider, sid))) return notSignedOut(provider);
       if (ownSession?.sid === sid) setCookies.push(...(await endOwn(ctx, cookies, ownSession)));
@@ -44,6 +52,18 @@ export async function frontchannelLogout(ctx: Context, request: Request, url: UR
 function isFrameRequest(request: Request): boolean {
   const dest = request.headers.get('sec-fetch-dest');
   return dest === null || dest === 'iframe' || dest === 'frame';
+}
+
+/** A stranger may send front-channel logouts at will: each may write a tombstone, so they are budgeted. */
+function withinBudget(ctx: Context, provider: ResolvedProvider): boolean {
+  const budget = ctx.budget(provider, 'front-channel');
+  if (budget.take()) return true;
+  if (budget.firstRefusal) {
+    ctx.logger.warn(
+      `front-channel logout budget spent (provider=${provider.name}): more than ${budget.perMinute} this minute; refusing the rest until the next minute (raise frontchannel.maxLogoutsPerMinute if the provider really sends that many)`,
+    );
+  }
+  return false;
 }
 
 async function endBySid(ctx: Context, provider: ResolvedProvider, sid: string): Promise<boolean> {

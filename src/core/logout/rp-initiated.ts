@@ -1,10 +1,10 @@
 import { readForm } from '../body.js';
 import type { Context } from '../context.js';
 import { checkCsrfToken, csrfTokenFor, isSameOriginRequest } from '../csrf.js';
-import { nowSeconds, randomId } from '../encoding.js';
+import { nowSeconds, randomId, timingSafeEqual } from '../encoding.js';
 import { escapeHtml, htmlPage, link, paragraph, redirect } from '../html.js';
 import { safeReturnTo } from '../return-to.js';
-import type { SessionRecord, TokenRecord } from '../session/model.js';
+import { type SessionRecord, type TokenRecord, userOf } from '../session/model.js';
 import { revokeTokens } from '../tokens.js';
 import type { ResolvedProvider } from '../types.js';
 import { endSessionUrlWith, standardEndSessionParams } from './end-session.js';
@@ -29,8 +29,9 @@ interface LogoutState {
 
 /** `GET {basePath}/logout`: a confirmation page with a POST form. No side effect. */
 export async function logoutConfirmation(ctx: Context, request: Request, url: URL): Promise<Response> {
-  const { record } = await ctx.readSession(ctx.cookiesOf(request));
-  const csrfToken = await csrfTokenFor(ctx, record);
+  const cookies = ctx.cookiesOf(request);
+  const { record } = await ctx.readSession(cookies);
+  const csrfToken = await csrfTokenFor(ctx, cookies, record !== null);
   const returnTo = safeReturnTo(url.searchParams.get('returnTo'), ctx.config.origin) ?? '';
   const provider = record ? ctx.providers.get(record.p) : undefined;
   const field = (name: string, value: string) => `<input type="hidden" name="${name}" value="${escapeHtml(value)}">`;
@@ -52,7 +53,7 @@ export async function logoutConfirmation(ctx: Context, request: Request, url: UR
  * sends the browser to the provider's `end_session_endpoint` (RP-initiated logout) or,
  * for local logout, straight to the post-logout redirect.
  *
- * @see ../../../../shared/specs/rpinitiated.txt RP-Initiated Logout 1.0 §2
+ * @see https://openid.net/specs/openid-connect-rpinitiated-1_0.html#RPLogout RP-Initiated Logout 1.0 §2
  */
 export async function logout(ctx: Context, request: Request): Promise<Response> {
   if (!isSameOriginRequest(ctx, request)) {
@@ -65,9 +66,12 @@ export async function logout(ctx: Context, request: Request): Promise<Response> 
     return htmlPage({ status: 413, title: 'Sign-out refused', body: paragraph('The sign-out request was too large.') });
   }
   const cookies = ctx.cookiesOf(request);
-  const { record } = await ctx.readSession(cookies);
+  const { record, unavailable } = await ctx.readSession(cookies);
   const token = form?.get('csrfToken') ?? request.headers.get('x-csrf-token');
-  if (!(await checkCsrfToken(ctx, record, token))) {
+  // With the store down the session reads as signed out, but the cookie it was bound to is
+  // still here: a token for that cookie proves the intent, and the cookies go whatever the store does.
+  if (unavailable && (await checkCsrfToken(ctx, cookies, true, token))) return logoutWithoutStore(ctx, cookies);
+  if (!(await checkCsrfToken(ctx, cookies, record !== null, token))) {
     ctx.logger.warn(`logout refused: ${token ? 'wrong' : 'missing'} CSRF token`);
     return forbidden('This sign-out form has expired. Go back, reload the page and try again.');
   }
@@ -83,7 +87,21 @@ export async function logout(ctx: Context, request: Request): Promise<Response> 
   // redirect (the Keycloak pitfall): the token travels to our callback, or is not revoked at all.
   if (revoke && provider && !federated) await revokeTokens(ctx, provider, revoke);
   if (!federated || !provider) return afterLocalLogout(ctx, state, setCookies);
-  return toEndSession(ctx, provider, record!, tokens?.idt, state, setCookies);
+  return toEndSession(ctx, provider, record!, record!.idt, state, setCookies);
+}
+
+/**
+ * Logout while the store does not answer: every session cookie of this browser is deleted, so
+ * the session cannot come back for it when the store does. The provider is not visited (in
+ * server mode we cannot even tell which one it was); the log says so.
+ */
+async function logoutWithoutStore(ctx: Context, cookies: Map<string, string>): Promise<Response> {
+  ctx.logger.warn(
+    'logout during a store outage: the session cookies were deleted; the provider session and the stored session were left as they are',
+  );
+  const setCookies = ctx.sessions.deleteCookies(cookies);
+  const state = await rememberReturn(ctx, ctx.config.defaultReturnTo, setCookies, undefined);
+  return afterLocalLogout(ctx, state, setCookies);
 }
 
 /** Only the one token that will be revoked travels (refresh, else access): the state cookie stays small. */
@@ -175,7 +193,7 @@ async function toEndSession(
     postLogoutRedirectUri: ctx.config.postLogoutRedirectUri,
     clientId: provider.clientId,
     idToken,
-    claims: record.u,
+    claims: userOf(record),
   });
   const url = endSessionUrlWith(endpoint, params);
   const post = provider.endSessionTransport === 'post' || (provider.endSessionTransport === 'auto' && url.href.length > MAX_GET_URL);
@@ -206,19 +224,24 @@ function autoPost(endpoint: string, params: Record<string, string>, setCookies: 
 
 /**
  * `GET {basePath}/logout/callback`: the registered `post_logout_redirect_uri`. Only a
- * `state` that matches the one we sent leads to the stored returnTo; anything else
- * shows a neutral page and follows nothing (spec §3: state is ours to check).
+ * `state` that matches the one we sent leads to the stored returnTo and revokes the saved
+ * tokens; anything else shows a neutral page and follows nothing (spec §3: state is ours to
+ * check). A provider that never returns our `state` therefore gets no revocation.
  */
 export async function logoutCallback(ctx: Context, request: Request, url: URL): Promise<Response> {
   const name = logoutStateName(ctx);
   const sealed = ctx.cookiesOf(request).get(name);
   const saved = sealed ? await ctx.sealer.unseal<LogoutState>(sealed, 'logout') : null;
   const state = url.searchParams.get('state');
-  const setCookies = sealed ? [ctx.serializeTransient(name, '', 'logout', 0)] : [];
   const ours = saved?.v === 1 && saved.exp >= nowSeconds();
-  // The sealed cookie proves the tokens are ours to revoke, even when the provider sends no state back.
-  if (ours) await revokeSaved(ctx, saved.revoke);
-  if (ours && state !== null && saved.state === state) return redirect(saved.returnTo, 303, setCookies);
+  // Only the provider's return, with our state, proves the provider is done: revoking earlier
+  // (any site can make the browser GET this URL) could end its session before it notified the
+  // other apps. A request without it leaves the cookie for the real return.
+  if (ours && state !== null && timingSafeEqual(saved.state, state)) {
+    await revokeSaved(ctx, saved.revoke);
+    return redirect(saved.returnTo, 303, [ctx.serializeTransient(name, '', 'logout', 0)]);
+  }
+  const setCookies = sealed && !ours ? [ctx.serializeTransient(name, '', 'logout', 0)] : [];
   if (sealed || state !== null) ctx.logger.info?.('logout callback: state missing or not ours; showing the neutral page');
   return htmlPage({
     status: 200,

@@ -72,9 +72,20 @@ export class CookieSessions implements SessionBackend {
 
   /** Deletes the session and tokens cookies and every chunk of them the request carried. */
   async clear(cookies: Map<string, string>): Promise<string[]> {
+    return this.deleteCookies(cookies);
+  }
+
+  deleteCookies(cookies: Map<string, string>): string[] {
     const attrs = sessionCookieAttributes(this.#config, 0);
     const out = [...clearChunked(this.sessionName, attrs, cookies), ...clearChunked(this.tokensName, attrs, cookies)];
     return out.length > 0 ? out : [deleteCookie(this.sessionName, attrs)];
+  }
+
+  async binding(cookies: Map<string, string>): Promise<string | null> {
+    const sealed = readChunked(cookies, this.sessionName);
+    if (sealed === undefined) return null;
+    const record = this.#sealer.cached<SessionRecord>(sealed, 'session') ?? (await this.#sealer.unseal<SessionRecord>(sealed, 'session'));
+    return isSessionRecord(record) ? record.id : null;
   }
 
   async #writeSession(record: SessionRecord, cookies: Map<string, string>): Promise<string[]> {

@@ -1,3 +1,4 @@
+import { jwtPayload } from '../encoding.js';
 import type { ExposedTokens, ResolvedConfig, Session, UserClaims } from '../types.js';
 import type { CookieAttributes } from './cookies.js';
 
@@ -11,7 +12,14 @@ export interface SessionRecord {
   iss: string;
   sub: string;
   sid?: string;
+  /**
+   * The user's claims that the ID token does not carry (userinfo's, a `sid` the refreshed token
+   * dropped); with `idt`, all of them. Each claim is kept once: a large claim set (dozens of
+   * groups) would otherwise fill the Cookie header twice. Read the user with `userOf()`.
+   */
   u: UserClaims;
+  /** The raw ID token: the user's claims, `id_token_hint` at logout, the exposed `id` token. */
+  idt?: string;
   /** Login time (epoch seconds, with milliseconds), absolute expiry and last touch (epoch seconds). */
   c: number;
   a: number;
@@ -22,7 +30,6 @@ export interface SessionRecord {
 export interface TokenRecord {
   v: 1;
   id: string;
-  idt?: string;
   at?: string;
   /** Access token expiry (epoch seconds). */
   ate?: number;
@@ -31,6 +38,8 @@ export interface TokenRecord {
 
 export interface ReadResult {
   record: SessionRecord | null;
+  /** True when the store failed: the session reads as signed out (fail closed), though its cookie may be good. */
+  unavailable?: boolean;
   /** Set when a session was there but is past its idle or absolute expiry. */
   expired: SessionRecord | null;
   /** `Set-Cookie` values the response must carry. */
@@ -48,6 +57,13 @@ export interface SessionBackend {
   update(record: SessionRecord, tokens: TokenRecord, cookies: Map<string, string>): Promise<string[]>;
   /** Ends the session where it lives and returns the `Set-Cookie` values that delete its cookies. */
   clear(cookies: Map<string, string>, record?: SessionRecord | null): Promise<string[]>;
+  /** `Set-Cookie` values deleting every session cookie the request carried; touches no store. */
+  deleteCookies(cookies: Map<string, string>): string[];
+  /**
+   * The identity of the session cookie presented, found without the store (the CSRF token is
+   * bound to it): the sealed session's id, or the digest of a server-mode id. Null when absent or malformed.
+   */
+  binding(cookies: Map<string, string>): Promise<string | null>;
 }
 
 /** Session cookies: `__Host-` on https (RFC 6265bis §4.1.3.2 pins host, Path=/, Secure). */
@@ -72,11 +88,49 @@ export function needsRoll(config: ResolvedConfig, record: SessionRecord, now: nu
   return config.idleDuration > 0 && now - record.t >= rollInterval(config);
 }
 
+/** Claims that describe the ID token itself rather than the user. */
+const PROTOCOL_CLAIMS = new Set(['aud', 'azp', 'exp', 'iat', 'nbf', 'nonce', 'at_hash', 'c_hash', 's_hash', 'jti']);
+
+/** The user's claims among an ID token's. */
+export function userClaims(claims: Record<string, unknown>): UserClaims {
+  const user: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(claims)) if (!PROTOCOL_CLAIMS.has(key)) user[key] = value;
+  return user as UserClaims;
+}
+
+/**
+ * Splits the user's claims into the record's two places: those the ID token carries are read
+ * from it, only the rest is kept apart (`u`). The ID token's value wins for a claim in both.
+ */
+export function claimsRecord(user: UserClaims, idToken: string | undefined): { u: UserClaims; idt?: string } {
+  const carried = idToken === undefined ? null : jwtPayload(idToken);
+  if (!carried) return { u: user };
+  const rest: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(user)) if (!Object.hasOwn(carried, key) || PROTOCOL_CLAIMS.has(key)) rest[key] = value;
+  return { u: rest as UserClaims, idt: idToken! };
+}
+
+// Records are frozen and shared by every request of a session (seal.ts caches them): the
+// user is decoded from the ID token once per record, not once per request.
+const users = new WeakMap<SessionRecord, UserClaims>();
+
+/** The user's claims: those the ID token carries, and the rest kept beside it. */
+export function userOf(record: SessionRecord): UserClaims {
+  let user = users.get(record);
+  if (user === undefined) {
+    const carried = record.idt === undefined ? null : jwtPayload(record.idt);
+    user = carried ? ({ ...record.u, ...userClaims(carried) } as UserClaims) : record.u;
+    if (Object.isFrozen(record)) Object.freeze(user);
+    users.set(record, user);
+  }
+  return user;
+}
+
 export function toSession(config: ResolvedConfig, record: SessionRecord, tokens: TokenRecord | null): Session {
   return {
-    user: record.u,
+    user: userOf(record),
     provider: record.p,
-    tokens: exposeTokens(config.exposeTokens, tokens),
+    tokens: exposeTokens(config.exposeTokens, record, tokens),
     iss: record.iss,
     sub: record.sub,
     ...(record.sid !== undefined ? { sid: record.sid } : {}),
@@ -86,10 +140,11 @@ export function toSession(config: ResolvedConfig, record: SessionRecord, tokens:
 }
 
 /** Streamlit's `st.user.tokens` semantics: only what the allowlist names, nothing by default. */
-function exposeTokens(allow: readonly string[], tokens: TokenRecord | null): ExposedTokens {
+function exposeTokens(allow: readonly string[], record: SessionRecord, tokens: TokenRecord | null): ExposedTokens {
   const out: ExposedTokens = {};
-  if (!tokens || allow.length === 0) return out;
-  if (allow.includes('id') && tokens.idt) out.id = tokens.idt;
+  if (allow.length === 0) return out;
+  if (allow.includes('id') && record.idt) out.id = record.idt;
+  if (!tokens) return out;
   if (allow.includes('access') && tokens.at) {
     out.access = tokens.at;
     if (tokens.ate !== undefined) out.accessExpiresAt = tokens.ate;

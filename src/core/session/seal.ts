@@ -1,5 +1,5 @@
 import { CompactEncrypt, compactDecrypt } from 'jose';
-import { base64url, fromUtf8, utf8 } from '../encoding.js';
+import { base64url, fromUtf8, isCanonicalBase64url, utf8 } from '../encoding.js';
 
 /**
  * What a sealed value is for. Each purpose has its own key (HKDF `info`), so a value
@@ -118,6 +118,10 @@ export class Sealer {
     const parts = value.length > MAX_SEALED_LENGTH ? null : COMPACT_JWE_DIR.exec(value);
     if (!parts) return null;
     const [, header = '', iv = '', ciphertext = '', tag = ''] = parts;
+    // One value, one spelling: decoders ignore the spare bits of a last character, so a
+    // respelled cookie would open alike and dodge every cache keyed by the cookie string.
+    if (!isCanonicalBase64url(iv) || !isCanonicalBase64url(ciphertext) || !isCanonicalBase64url(tag)) return null;
+    if (!isCanonicalBase64url(header)) return null;
     const ours = this.#byHeader.get(header);
     // A header that is byte for byte one we seal under holds nothing jose would judge
     // differently (no `crit`, no `zip`, known alg, enc and kid): the native path may open it.

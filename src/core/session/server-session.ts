@@ -62,13 +62,14 @@ export class ServerSessions implements SessionBackend {
   async read(cookies: Map<string, string>): Promise<ReadResult> {
     const id = cookies.get(this.sessionName);
     if (id === undefined) return { record: null, expired: null, setCookies: [] };
-    if (!COOKIE_ID.test(id)) return { record: null, expired: null, setCookies: await this.clear(cookies) };
+    if (!COOKIE_ID.test(id)) return { record: null, expired: null, setCookies: this.deleteCookies(cookies) };
     const { key, revoked: revokedKey } = await this.#keys(id);
     // One round trip: the session and its revocation mark (which outlives any late write-back).
     const [raw, revoked] = await this.#store.getMany([key, revokedKey]);
     const stored = revoked ? null : this.#parse(key, raw ?? null);
-    // Unknown ids (ended, expired, never ours) read as signed out; the cookie is removed.
-    if (!stored) return { record: null, expired: null, setCookies: await this.clear(cookies) };
+    // Unknown ids (ended, expired, never ours) read as signed out; the cookie is removed, and
+    // nothing is written: a stranger's made-up id must never cost the store an entry.
+    if (!stored) return { record: null, expired: null, setCookies: this.deleteCookies(cookies) };
     const now = nowSeconds();
     if (now >= expiresAt(this.#config, stored.r)) {
       return { record: null, expired: stored.r, setCookies: await this.clear(cookies, stored.r) };
@@ -105,6 +106,15 @@ export class ServerSessions implements SessionBackend {
   async clear(cookies: Map<string, string>, record?: SessionRecord | null): Promise<string[]> {
     const id = cookies.get(this.sessionName);
     if (id !== undefined && COOKIE_ID.test(id)) await this.#delete((await this.#keys(id)).hash, record ?? undefined);
+    return this.deleteCookies(cookies);
+  }
+
+  async binding(cookies: Map<string, string>): Promise<string | null> {
+    const id = cookies.get(this.sessionName);
+    return id !== undefined && COOKIE_ID.test(id) ? (await this.#keys(id)).hash : null;
+  }
+
+  deleteCookies(cookies: Map<string, string>): string[] {
     const attrs = sessionCookieAttributes(this.#config, 0);
     const out = clearChunked(this.sessionName, attrs, cookies);
     return out.length > 0 ? out : [deleteCookie(this.sessionName, attrs)];
@@ -159,8 +169,10 @@ export class ServerSessions implements SessionBackend {
 
   async #delete(hash: string, known?: SessionRecord): Promise<void> {
     const record = known ?? (await this.readByHash([hash]))[0]?.r;
-    await this.deleteByHash([hash], record ? [record] : []);
-    if (record) await this.#registry.unregister({ ...record, id: hash });
+    // No stored session, nothing to end: no revocation mark for an id that was never ours.
+    if (!record) return;
+    await this.deleteByHash([hash], [record]);
+    await this.#registry.unregister({ ...record, id: hash });
   }
 
   /** Seconds a session could still live: how long its revocation mark must last. */
