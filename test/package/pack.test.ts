@@ -203,9 +203,10 @@ describe('installed from git', () => {
     const { dir, install } = await gitInstall;
     expectSuccess(install, 'npm install git+file://…');
     const installed = join(dir, 'node_modules', pkg.name);
-    for (const entry of codeEntries) {
-      expect(existsSync(join(installed, targetsOf(pkg.exports[entry.key]).at(-1) ?? '')), entry.key).toBe(true);
-    }
+    // The exports map of the commit that was installed: the working tree may hold an entry not yet committed.
+    const manifest = JSON.parse(await readFile(join(installed, 'package.json'), 'utf8')) as PackageJson;
+    const targets = Object.values(manifest.exports).flatMap(targetsOf);
+    expect(targets.filter((target) => !existsSync(join(installed, target)))).toEqual([]);
     const imported = await run(
       process.execPath,
       ['--input-type=module', '-e', `import('${pkg.name}').then((m) => console.log(typeof m.createAuth))`],
