@@ -28,6 +28,8 @@ export type RedisClientLike = IoRedisLike | NodeRedisLike;
 export interface RedisStoreOptions {
   /** Put before every key, so several apps can share one Redis (default `oidc-session:`). */
   prefix?: string;
+  /** Where the store's own warnings go (default `console.warn`), e.g. the eviction check below. */
+  logger?: { warn(message: string): void };
 }
 
 export interface RedisStore extends Store {
@@ -186,16 +188,26 @@ export function redisStore(client: RedisClientLike, options: RedisStoreOptions =
   const write = batchedWrites(send);
   const prefix = options.prefix ?? 'oidc-session:';
   assertString(prefix, '"prefix"', NAME);
+  const warn = options.logger?.warn.bind(options.logger) ?? ((message: string) => console.warn(`oidc-session: ${message}`));
+  // Once, at the first command rather than at creation: nothing runs at import or createAuth() time.
+  let evictionChecked = false;
+  const checkEvictionOnce = () => {
+    if (evictionChecked) return;
+    evictionChecked = true;
+    void warnIfEvicting(send, warn);
+  };
   const keyOf = (key: string) => prefix + checked(key, 'a key');
   const store: RedisStore = {
     [storeInfo]: INFO,
     async getMany(keys) {
+      checkEvictionOnce();
       assertStrings(keys, '"keys"', NAME);
       if (keys.length === 0) return [];
       const values = await mget(keys.map(keyOf));
       return values.map((value) => (typeof value === 'string' ? value : null));
     },
     async set(key, value, ttlSeconds, only) {
+      checkEvictionOnce();
       const seconds = wholeSeconds(ttlSeconds, NAME);
       if (only === 'greater') {
         await runScript(send, [SET_GREATER, SET_GREATER_SHA], [keyOf(key)], [checked(value, 'a value'), String(seconds * 1000)]);
@@ -204,6 +216,7 @@ export function redisStore(client: RedisClientLike, options: RedisStoreOptions =
       await write('S', keyOf(key), checked(value, 'a value'), String(seconds));
     },
     async setIfAbsent(key, value, ttlSeconds) {
+      checkEvictionOnce();
       const reply = await send(['SET', keyOf(key), checked(value, 'a value'), 'EX', String(wholeSeconds(ttlSeconds, NAME)), 'NX']);
       return reply === 'OK';
     },
@@ -229,6 +242,33 @@ export function redisStore(client: RedisClientLike, options: RedisStoreOptions =
     async close() {},
   };
   return Object.freeze(store);
+}
+
+/**
+ * Tombstones and revocation marks must live until they expire: a Redis that evicts keys under
+ * memory pressure (any `maxmemory-policy` but `noeviction`, since every key here has a TTL —
+ * `volatile-*` policies included) may drop one and bring an ended session back. Managed
+ * services often forbid CONFIG: then nothing is said.
+ */
+async function warnIfEvicting(send: Send, warn: (message: string) => void): Promise<void> {
+  try {
+    const policy = configValue(await send(['CONFIG', 'GET', 'maxmemory-policy']));
+    const limit = configValue(await send(['CONFIG', 'GET', 'maxmemory']));
+    if (policy === undefined || policy === 'noeviction' || limit === '0') return;
+    warn(
+      `${NAME}: Redis has maxmemory-policy ${policy} with maxmemory ${limit}: under memory pressure it may evict logout tombstones and revocation marks, and ended sessions would come back. Set maxmemory-policy noeviction (writes then fail, and logins fail closed), or give the sessions a Redis of their own.`,
+    );
+  } catch {
+    // CONFIG is disabled (managed Redis) or the server is down: the first real command will say so.
+  }
+}
+
+/** The value of a `CONFIG GET` reply: `[name, value]` (RESP2) or `{ name: value }` (RESP3 maps). */
+function configValue(reply: unknown): string | undefined {
+  if (Array.isArray(reply)) return reply[1] === undefined ? undefined : String(reply[1]);
+  if (reply instanceof Map) return [...reply.values()].map(String)[0];
+  if (typeof reply === 'object' && reply !== null) return Object.values(reply).map(String)[0];
+  return undefined;
 }
 
 function checked(value: string, what: string): string {

@@ -137,6 +137,33 @@ describe.runIf(available)('redis', () => {
       expect(await io.exists(`${run}utf:\ufffd`)).toBe(0);
     });
 
+    it.each(['ioredis', 'node-redis'] as const)(
+      'when Redis may evict keys under memory pressure then the first command logs a warning naming the setting (%s)',
+      async (kind) => {
+        const [, policy] = (await io.config('GET', 'maxmemory-policy')) as [string, string];
+        const [, limit] = (await io.config('GET', 'maxmemory')) as [string, string];
+        const warnings: string[] = [];
+        const logger = { warn: (message: string) => void warnings.push(message) };
+        try {
+          await redisStore(kind === 'ioredis' ? io : node, { prefix: `${run}evict:`, logger }).getMany(['a']);
+          await new Promise((resolve) => setTimeout(resolve, 50));
+          expect(warnings.filter((w) => /maxmemory-policy/.test(w))).toHaveLength(policy === 'noeviction' || limit === '0' ? 0 : 1);
+          await io.config('SET', 'maxmemory', '4gb');
+          await io.config('SET', 'maxmemory-policy', 'allkeys-lru');
+          warnings.length = 0;
+          const store = redisStore(kind === 'ioredis' ? io : node, { prefix: `${run}evict:`, logger });
+          await store.getMany(['a']);
+          await store.set('b', 'v', 60);
+          for (let i = 0; i < 100 && warnings.length === 0; i++) await new Promise((resolve) => setTimeout(resolve, 20));
+          await new Promise((resolve) => setTimeout(resolve, 50));
+          expect(warnings).toEqual([expect.stringMatching(/maxmemory-policy allkeys-lru.*noeviction/)]);
+        } finally {
+          await io.config('SET', 'maxmemory-policy', policy);
+          await io.config('SET', 'maxmemory', limit);
+        }
+      },
+    );
+
     it('when closed then the caller’s client still works', async () => {
       const store = redisStore(node, { prefix: `${run}close:` });
       await store.close();
