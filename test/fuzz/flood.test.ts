@@ -11,9 +11,10 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ProviderLogoutEvent } from '../../src/index.js';
+import { memoryStore } from '../../src/stores/memory.js';
 import type { Agent } from '../support/agent.js';
 import { type Stack, startStack } from '../support/stack.js';
-import { base64urlString, type CountingStore, countingStore, fuzzOptions, labelled, signIn } from './support.js';
+import { base64urlString, type CountingStore, countingStore, fuzzOptions, labelled, SEED, signIn } from './support.js';
 
 const MAX_ID_BYTES = 255;
 const PER_MINUTE = 60;
@@ -87,10 +88,49 @@ describe('front-channel flood without cookies (cookie mode, frontChannelLogout: 
   it('when the flood is over then a genuine back-channel logout from the provider still ends the session', async () => {
     const agent = await signIn(stack);
     expect(await status(stack, agent)).toBe(200);
+    // A flood of its own, so that this holds whatever the property above did before it failed.
+    for (const value of fc.sample(base64urlString(8, 64), { seed: SEED, numRuns: 300 })) {
+      const url = new URL(`${stack.appUrl}/auth/frontchannel-logout/default`);
+      url.search = new URLSearchParams({ iss: stack.provider.issuer, sid: value }).toString();
+      const response = await fetch(url);
+      await response.body?.cancel();
+    }
     await agent.confirmProviderLogout(`${stack.provider.issuer}/session/end`);
     for (let i = 0; i < 100 && !events.some((e) => e.channel === 'back-channel'); i++) await new Promise((r) => setTimeout(r, 20));
     expect(events.filter((e) => e.channel === 'back-channel')).toHaveLength(1);
     expect(stack.logs.filter((line) => line.message.includes('back-channel logout refused'))).toEqual([]);
+    expect(await status(stack, agent)).toBe(401);
+  });
+});
+
+describe('front-channel flood into a small store (cookie mode, frontChannelLogout: true)', () => {
+  let stack: Stack;
+  const events: ProviderLogoutEvent[] = [];
+  beforeAll(async () => {
+    stack = await startStack({
+      // Fewer entries than one minute's front-channel budget: the flood alone can fill it.
+      auth: { store: memoryStore({ maxEntries: PER_MINUTE / 2 }), onProviderLogout: (event) => void events.push(event) },
+      provider: { frontChannelLogout: true },
+      client: { backchannel_logout_uri: 'BACKCHANNEL', backchannel_logout_session_required: true },
+    });
+  });
+  afterAll(() => stack?.close());
+
+  // Catches: a full store costing a genuine signed logout (issue 9: "a full store must never cost a
+  // genuine back-channel logout"): the jti or tombstone write refused, partial_logout, user signed in.
+  it('when strangers have filled the store then a genuine back-channel logout still ends the session', async () => {
+    const agent = await signIn(stack);
+    for (const value of fc.sample(base64urlString(8, 64), { seed: SEED, numRuns: PER_MINUTE })) {
+      const url = new URL(`${stack.appUrl}/auth/frontchannel-logout/default`);
+      url.search = new URLSearchParams({ iss: stack.provider.issuer, sid: value }).toString();
+      const response = await fetch(url);
+      await response.body?.cancel();
+      expect(response.status, 'a full store is never a 500').not.toBe(500);
+    }
+    await agent.confirmProviderLogout(`${stack.provider.issuer}/session/end`);
+    for (let i = 0; i < 100 && !events.some((e) => e.channel === 'back-channel'); i++) await new Promise((r) => setTimeout(r, 20));
+    expect(stack.logs.filter((line) => line.message.includes('back-channel logout refused')).map((line) => line.message)).toEqual([]);
+    expect(events.filter((e) => e.channel === 'back-channel')).toHaveLength(1);
     expect(await status(stack, agent)).toBe(401);
   });
 });
