@@ -28,6 +28,8 @@ const ENDPOINT_KEYS: Record<Exclude<ProviderEndpoint, 'discovery'>, keyof oidc.S
 };
 const CLIENT_AUTH_ERRORS = new Set(['invalid_client', 'unauthorized_client']);
 const MAX_PROVIDER_TEXT = 300;
+/** What RFC 6749 §2.3.1's form-encoding changes (all but letters and digits, as openid-client encodes). */
+const ENCODED = /[^A-Za-z0-9]/;
 
 /**
  * One log line for a failed exchange with the provider that keeps what the provider said: the
@@ -101,9 +103,9 @@ function endpointName(context: ProviderErrorContext, responseUrl: string | undef
 }
 
 /**
- * RFC 6749 §2.3.1 has client_secret_basic form-encode the id and secret before Base64, so every
- * character but letters and digits changes ("-" becomes "%2D"). Providers that compare without
- * decoding refuse such a secret; client_secret_post sends it as it is.
+ * RFC 6749 §2.3.1 has client_secret_basic form-encode the client_id and secret before Base64, so
+ * every character but letters and digits changes ("-" becomes "%2D"). Providers that compare
+ * without decoding refuse such credentials; client_secret_post sends them as they are.
  *
  * @see https://www.rfc-editor.org/rfc/rfc6749#section-2.3.1
  */
@@ -113,11 +115,17 @@ function clientAuthHint(context: ProviderErrorContext, answer: ProviderAnswer): 
   const refused =
     ((answer.status === 401 || answer.status === 403) && (answer.error === undefined || CLIENT_AUTH_ERRORS.has(answer.error))) ||
     (answer.status === 400 && answer.error === 'invalid_client');
-  if (!refused || /^[A-Za-z0-9]*$/.test(provider.clientSecret ?? '')) return '';
+  if (!refused) return '';
+  // The secret itself is never shown; the client_id is not a secret.
+  const encoded = [
+    ...(ENCODED.test(provider.clientId) ? [`the client_id ${quote(provider.clientId)}`] : []),
+    ...(ENCODED.test(provider.clientSecret ?? '') ? ['the client secret'] : []),
+  ];
+  if (encoded.length === 0) return '';
   return (
-    '; the client secret has characters other than letters and digits, which client_secret_basic form-encodes ' +
+    `; ${encoded.join(' and ')} ha${encoded.length > 1 ? 've' : 's'} characters other than letters and digits, which client_secret_basic form-encodes ` +
     '(RFC 6749 §2.3.1: "-" is sent as "%2D") and some providers compare without decoding: ' +
-    `try tokenEndpointAuthMethod: 'client_secret_post' for provider "${provider.name}" (allowed for this client at the provider), or a secret of letters and digits`
+    `try tokenEndpointAuthMethod: 'client_secret_post' for provider "${provider.name}" (allowed for this client at the provider)`
   );
 }
 

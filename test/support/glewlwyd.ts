@@ -90,6 +90,8 @@ export async function startGlewlwyd(): Promise<Glewlwyd> {
     const url = `http://127.0.0.1:${port}`;
     writeFileSync(join(dir, 'glewlwyd.conf'), configFile(dir, port, url));
     const server = await spawnGlewlwyd(dir, url);
+    // Glewlwyd answers 500 to concurrent client creations (its sqlite writes collide): one at a time.
+    let queue: Promise<unknown> = Promise.resolve();
     const glewlwyd = {
       url,
       issuer: `${url}/api/${PLUGIN}`,
@@ -98,7 +100,11 @@ export async function startGlewlwyd(): Promise<Glewlwyd> {
         await server.stop();
         rmSync(dir, { recursive: true, force: true });
       },
-      addClient: (client: GlewlwydClient) => admin.post('/client/', clientBody(client)),
+      addClient(client: GlewlwydClient): Promise<void> {
+        const added = queue.then(() => admin.post('/client/', clientBody(client)));
+        queue = added.catch(() => undefined);
+        return added;
+      },
     };
     const admin = await AdminApi.signIn(url);
     try {

@@ -104,6 +104,18 @@ describe('describeProviderError', () => {
     expect(line).not.toContain('glewlwyd-secret');
   });
 
+  it('when the client_id has a "-" then the hint names the client_id', async () => {
+    tokenAnswer = { status: 401, body: '{"error":"invalid_client"}' };
+    const provider = resolveConfig({
+      ...options('lettersAndDigits123'),
+      providers: { op: { issuer, clientId: 'my-app', clientSecret: 'abc123' } },
+    }).providers.op!;
+    const { error, metadata } = await tokenFailure(provider);
+    const line = describeProviderError(error, { provider, endpoint: 'token', metadata });
+    expect(line).toContain('the client_id "my-app" has characters other than letters and digits');
+    expect(line).toContain("tokenEndpointAuthMethod: 'client_secret_post'");
+  });
+
   it('when the secret is only letters and digits, or client_secret_post is used, then there is no hint', async () => {
     tokenAnswer = { status: 403, body: '{"error":"unauthorized_client"}' };
     expect(await describeTokenFailure('lettersAndDigits123')).not.toMatch(/client_secret_post/);
