@@ -5,7 +5,7 @@
  * whole path — discovery, JWKS fetch, kid lookup, signature — runs for real.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { type Auth, type AuthOptions, createAuth } from '../../src/index.js';
+import { type Auth, type AuthOptions, createAuth, type LogoutReason } from '../../src/index.js';
 import { memoryStore } from '../../src/stores/memory.js';
 import { isSignedIn, mintSession } from '../support/sessions.js';
 import { BCL_EVENT, TokenIssuer } from '../support/token-issuer.js';
@@ -20,28 +20,47 @@ beforeAll(async () => {
 afterAll(() => issuer.close());
 afterEach(() => vi.useRealTimers());
 
+/** Every logout an instance reported through its hooks: `notice` for onProviderLogout, else the onLogout reason. */
+const logouts = new WeakMap<Auth, Array<LogoutReason | 'notice'>>();
+/** How many logouts the request that produced each response reported. */
+const reported = new WeakMap<Response, number>();
+
 function makeAuth(
   overrides: Partial<AuthOptions> = {},
   backchannel: NonNullable<AuthOptions['providers'][string]['backchannel']> = {},
 ): Auth {
-  return createAuth({
+  const log: Array<LogoutReason | 'notice'> = [];
+  const auth = createAuth({
     baseUrl: 'http://127.0.0.1:3999',
     secret: SECRET,
     providers: { op: { issuer: issuer.issuer, clientId: CLIENT, clientSecret: 's', backchannel } },
     store: memoryStore(),
     logger: { warn: () => undefined, error: () => undefined },
+    onProviderLogout: () => void log.push('notice'),
+    onLogout: (_session, reason) => void log.push(reason),
     ...overrides,
   });
+  logouts.set(auth, log);
+  return auth;
 }
 
-async function post(auth: Auth, body: string | URLSearchParams, init: RequestInit = {}): Promise<Response> {
+/** Sends a request and remembers how many logouts it made the instance report. */
+async function handle(auth: Auth, request: Request): Promise<Response> {
+  const log = logouts.get(auth)!;
+  const before = log.length;
+  const response = (await auth.handle(request))!;
+  reported.set(response, log.length - before);
+  return response;
+}
+
+function post(auth: Auth, body: string | URLSearchParams, init: RequestInit = {}): Promise<Response> {
   const request = new Request('http://127.0.0.1:3999/auth/backchannel-logout/op', {
     method: 'POST',
     body,
     headers: { 'content-type': 'application/x-www-form-urlencoded' },
     ...init,
   });
-  return (await auth.handle(request))!;
+  return handle(auth, request);
 }
 
 function send(auth: Auth, token: string): Promise<Response> {
@@ -55,6 +74,8 @@ async function expectRefused(auth: Auth, response: Response, cookie: string, pat
   const body = (await response.json()) as { error: string; error_description: string };
   expect(body.error).toBe('invalid_request');
   if (pattern) expect(body.error_description).toMatch(pattern);
+  // A refused token ends nothing, not even a session other than the minted one: no hook heard of a logout.
+  expect(reported.get(response)).toBe(0);
   expect(await isSignedIn(auth, cookie)).toBe(true);
 }
 
@@ -166,11 +187,17 @@ describe('logout token validation (each refused token ends nothing)', () => {
   });
 
   it('when the token is garbage, encrypted or oversized then it is refused before any key lookup', async () => {
+    // A fresh instance: the shared one has the JWKS cached already, so its counter could not move.
+    const fresh = makeAuth();
+    const session = await mintSession(fresh, SECRET, { createdAt: Math.floor(Date.now() / 1000) - 600 });
     const fetches = issuer.jwksRequests;
     for (const token of ['', 'a.b.c', 'x', 'a.b.c.d.e', '%%%.%%%.%%%', 'x'.repeat(9000)]) {
-      await expectRefused(auth, await send(auth, token), cookie);
+      await expectRefused(fresh, await send(fresh, token), session);
     }
     expect(issuer.jwksRequests).toBe(fetches);
+    // The same instance does fetch the keys for a token worth verifying.
+    expect((await send(fresh, await issuer.logoutToken(CLIENT, { sid: 'unrelated' }))).status).toBe(200);
+    expect(issuer.jwksRequests).toBe(fetches + 1);
   });
 
   it('when the body is over 16 KiB then it is refused', async () => {
@@ -178,7 +205,7 @@ describe('logout token validation (each refused token ends nothing)', () => {
   });
 
   it('when the endpoint is called with GET then it answers 400 with Allow: POST', async () => {
-    const response = (await auth.handle(new Request('http://127.0.0.1:3999/auth/backchannel-logout/op')))!;
+    const response = await handle(auth, new Request('http://127.0.0.1:3999/auth/backchannel-logout/op'));
     expect(response.headers.get('allow')).toBe('POST');
     await expectRefused(auth, response, cookie, /POST/);
   });
@@ -187,16 +214,21 @@ describe('logout token validation (each refused token ends nothing)', () => {
     expect(await auth.handle(new Request('http://127.0.0.1:3999/auth/backchannel-logout/nope', { method: 'POST' }))).toBeNull();
   });
 
-  it('when a jti is replayed then the second delivery is refused', async () => {
-    const other = makeAuth();
-    const token = await issuer.logoutToken(CLIENT, { sid: 'replay-sid' });
-    expect((await send(other, token)).status).toBe(200);
-    // A login after the token (test logins have whole-second times): the replay must not end it.
-    const later = await mintSession(other, SECRET, { sid: 'replay-sid', createdAt: Date.now() / 1000 + 2 });
+  it('when a jti is replayed then the second delivery is refused and ends nothing', async () => {
+    // Server mode: the first delivery deletes what exists then, and leaves no tombstone behind.
+    const other = makeAuth({ session: { mode: 'server' } });
+    const now = Math.floor(Date.now() / 1000);
+    const token = await issuer.logoutToken(CLIENT, { sid: 'replay-sid', iat: now });
+    const first = await send(other, token);
+    expect(first.status).toBe(200);
+    expect(reported.get(first)).toBe(1);
+    // A session the token names, begun before its iat: an accepted replay would end it.
+    const before = await mintSession(other, SECRET, { sid: 'replay-sid', createdAt: now - 60 });
     const response = await send(other, token);
     expect(response.status).toBe(400);
     expect(((await response.json()) as { error_description: string }).error_description).toMatch(/replay/);
-    expect(await isSignedIn(other, later)).toBe(true);
+    expect(reported.get(response)).toBe(0);
+    expect(await isSignedIn(other, before)).toBe(true);
   });
 
   it('when kid is unknown then the JWKS is refetched once (rate-limited), and after rotation the new key works', async () => {
