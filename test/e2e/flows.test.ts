@@ -121,14 +121,20 @@ describe('login', () => {
   it('when the code was already used but the transaction cookie is back then it is a 400, not a 500', async () => {
     const agent = new Agent();
     const location = (await agent.fetch(`${stack.appUrl}/auth/login`)).headers.get('location')!;
-    const [tx] = agent.allCookies().filter((c) => c.name.startsWith('oidc.tx.'));
-    const txCookie = `${tx!.name}=${tx!.value}`;
-    // First the normal login, then the same callback with the old transaction cookie put back.
+    // The transaction cookie and the cookie binding the attempt to this browser, as they were before the login.
+    const attempt = agent.allCookies().filter((c) => c.name.startsWith('oidc.tx.') || c.name === 'oidc.bind');
+    expect(attempt.map((c) => c.name.split('.')[1])).toEqual(expect.arrayContaining(['tx', 'bind']));
+    const cookie = attempt.map((c) => `${c.name}=${c.value}`).join('; ');
+    // First the normal login, then the same callback with the old cookies put back.
     const done = await agent.loginAtProvider(location, ALICE);
     const callback = done.chain.find((u) => u.pathname === '/auth/callback')!;
-    const replay = await fetch(callback, { headers: { cookie: txCookie }, redirect: 'manual' });
+    const logged = stack.logs.length;
+    const replay = await fetch(callback, { headers: { cookie }, redirect: 'manual' });
     expect(replay.status).toBe(400);
-    expect(stack.logs.some((l) => l.level === 'warn' && l.message.startsWith('login refused'))).toBe(true);
+    // Only this request's lines: the token endpoint refused the used code.
+    const refusals = stack.logs.slice(logged).filter((l) => l.level === 'warn' && l.message.startsWith('login refused'));
+    expect(refusals).toHaveLength(1);
+    expect(refusals[0]!.message).toMatch(/token endpoint.*invalid_grant/);
   });
 
   it('when the callback has no state or garbage then it is a 400 page, never a 500', async () => {
@@ -180,9 +186,17 @@ describe('session cookies', () => {
     const { agent: other } = await signIn(stack);
     const foreignCookie = other.cookies(stack.appUrl)['oidc.session']!;
     stack.rebuild({ auth: { exposeTokens: ['id'], session: { idleDuration: 600, absoluteDuration: 3600 } } });
-    expect(foreign).not.toBe(stack.auth);
+    // The foreign cookie is a real session, only sealed with another secret.
+    const foreignHeader = Object.entries(other.cookies(stack.appUrl))
+      .map(([name, value]) => `${name}=${value}`)
+      .join('; ');
+    expect((await foreign.readSession(foreignHeader)).session).not.toBeNull();
+    expect((await stack.auth.readSession(foreignHeader)).session).toBeNull();
+    // One character always changed: replacing it with a fixed one would leave it as it was 1 time in 64.
+    const tampered = `${session.slice(0, 40)}${session[40] === 'x' ? 'y' : 'x'}${session.slice(41)}`;
+    expect(tampered).not.toBe(session);
     const variants = [
-      `${session.slice(0, 40)}x${session.slice(41)}`,
+      tampered,
       session.slice(0, -5),
       foreignCookie,
       'garbage',
