@@ -45,7 +45,7 @@ const ENCODED = /[^A-Za-z0-9]/;
 export function describeProviderError(error: unknown, context: ProviderErrorContext): string {
   const answer = providerAnswer(error);
   if (answer === null) return plainDescription(error);
-  const where = endpointName(context, responseOf(error)?.url);
+  const { endpoint, where } = locate(context, responseOf(error)?.url);
   const status = answer.status === undefined ? '' : ` HTTP ${answer.status}`;
   if (answer.contentType !== undefined) {
     return `${where} answered${status} (${quote(answer.contentType || 'no content type')}), not an OAuth response`;
@@ -54,7 +54,7 @@ export function describeProviderError(error: unknown, context: ProviderErrorCont
     `error=${answer.error === undefined ? '(none)' : quote(answer.error)}`,
     ...(answer.description ? [`error_description=${quote(answer.description)}`] : []),
   ];
-  return `${where} answered${status} ${said.join(' ')}${clientAuthHint(context, answer)}`;
+  return `${where} answered${status} ${said.join(' ')}${clientAuthHint(context.provider, endpoint, answer)}`;
 }
 
 function providerAnswer(error: unknown): ProviderAnswer | null {
@@ -85,13 +85,17 @@ function responseOf(error: unknown): Response | undefined {
   return cause instanceof Response ? cause : undefined;
 }
 
-/** "token endpoint https://op.example/token": the response's URL when known, else the metadata's. */
-function endpointName(context: ProviderErrorContext, responseUrl: string | undefined): string {
+/**
+ * Which endpoint answered, as "token endpoint https://op.example/token": the failed response's URL
+ * names it when the metadata knows that URL (a login's failure may come from userinfo), else the
+ * endpoint the caller meant.
+ */
+function locate(context: ProviderErrorContext, responseUrl: string | undefined): { endpoint: ProviderEndpoint; where: string } {
   const metadata = context.metadata;
   const url = withoutQuery(responseUrl);
   if (url && metadata) {
-    for (const [endpoint, key] of Object.entries(ENDPOINT_KEYS)) {
-      if (withoutQuery(metadata[key] as string | undefined) === url) return `${endpoint} endpoint ${url}`;
+    for (const [endpoint, key] of Object.entries(ENDPOINT_KEYS) as Array<[ProviderEndpoint, keyof oidc.ServerMetadata]>) {
+      if (withoutQuery(metadata[key] as string | undefined) === url) return { endpoint, where: `${endpoint} endpoint ${url}` };
     }
   }
   const known =
@@ -99,7 +103,10 @@ function endpointName(context: ProviderErrorContext, responseUrl: string | undef
       ? `${context.provider.issuer.replace(/\/$/, '')}/.well-known/openid-configuration`
       : (metadata?.[ENDPOINT_KEYS[context.endpoint]] as string | undefined);
   const shown = url ?? withoutQuery(known);
-  return `${context.endpoint} endpoint${shown ? ` ${shown}` : ''} of provider "${context.provider.name}"`;
+  return {
+    endpoint: context.endpoint,
+    where: `${context.endpoint} endpoint${shown ? ` ${shown}` : ''} of provider "${context.provider.name}"`,
+  };
 }
 
 /**
@@ -109,8 +116,7 @@ function endpointName(context: ProviderErrorContext, responseUrl: string | undef
  *
  * @see https://www.rfc-editor.org/rfc/rfc6749#section-2.3.1
  */
-function clientAuthHint(context: ProviderErrorContext, answer: ProviderAnswer): string {
-  const { provider, endpoint } = context;
+function clientAuthHint(provider: ResolvedProvider, endpoint: ProviderEndpoint, answer: ProviderAnswer): string {
   if (provider.tokenEndpointAuthMethod !== 'client_secret_basic' || (endpoint !== 'token' && endpoint !== 'revocation')) return '';
   const refused =
     ((answer.status === 401 || answer.status === 403) && (answer.error === undefined || CLIENT_AUTH_ERRORS.has(answer.error))) ||

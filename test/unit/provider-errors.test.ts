@@ -41,7 +41,9 @@ function handle(req: IncomingMessage, res: ServerResponse): void {
       },
     );
   } else if (req.url === '/token' || req.url === '/revoke') send(tokenAnswer);
-  else send({ status: 404, body: '{}' });
+  else if (req.url === '/userinfo') {
+    send({ status: 401, body: '', headers: { 'www-authenticate': 'Bearer error="invalid_token", error_description="token revoked"' } });
+  } else send({ status: 404, body: '{}' });
 }
 
 beforeAll(async () => {
@@ -148,6 +150,16 @@ describe('describeProviderError', () => {
     expect(await describeTokenFailure('s3cret')).toContain(
       `token endpoint ${issuer}/token answered HTTP 502 ("text/html"), not an OAuth response`,
     );
+  });
+
+  it('when userinfo refuses during a login then the line names the userinfo endpoint, not the token endpoint, and gives no client hint', async () => {
+    const provider = providerWith('glewlwyd-secret');
+    const configuration = await oidc.discovery(new URL(issuer), provider.clientId, undefined, oidc.ClientSecretBasic('glewlwyd-secret'), {
+      execute: [oidc.allowInsecureRequests],
+    });
+    const error = await oidc.fetchUserInfo(configuration, 'an-access-token', 'alice').catch((caught: unknown) => caught);
+    const line = describeProviderError(error, { provider, endpoint: 'token', metadata: configuration.serverMetadata() });
+    expect(line).toBe(`userinfo endpoint ${issuer}/userinfo answered HTTP 401 error="invalid_token" error_description="token revoked"`);
   });
 
   it('when the error did not come from a provider response then it is described as before', () => {
