@@ -86,10 +86,7 @@ export async function startGlewlwyd(): Promise<Glewlwyd> {
   const dir = mkdtempSync(join(tmpdir(), 'oidc-session-glewlwyd-'));
   try {
     createDatabase(join(dir, 'glewlwyd.db'));
-    const port = await freePort();
-    const url = `http://127.0.0.1:${port}`;
-    writeFileSync(join(dir, 'glewlwyd.conf'), configFile(dir, port, url));
-    const server = await spawnGlewlwyd(dir, url);
+    const { url, server } = await listenOnFreePort(dir);
     // Glewlwyd answers 500 to concurrent client creations (its sqlite writes collide): one at a time.
     let queue: Promise<unknown> = Promise.resolve();
     const glewlwyd = {
@@ -117,6 +114,20 @@ export async function startGlewlwyd(): Promise<Glewlwyd> {
   } catch (error) {
     rmSync(dir, { recursive: true, force: true });
     throw error;
+  }
+}
+
+/** A free port can be taken between our probe and Glewlwyd's bind: try another, twice. */
+async function listenOnFreePort(dir: string): Promise<{ url: string; server: Server }> {
+  for (let attempt = 1; ; attempt++) {
+    const port = await freePort();
+    const url = `http://127.0.0.1:${port}`;
+    writeFileSync(join(dir, 'glewlwyd.conf'), configFile(dir, port, url));
+    try {
+      return { url, server: await spawnGlewlwyd(dir, url) };
+    } catch (error) {
+      if (attempt === 3) throw error;
+    }
   }
 }
 
