@@ -342,6 +342,10 @@ function checkIssuer(label: string, value: unknown, problems: string[]): void {
     problems.push(`${label} is required: the provider's issuer URL, e.g. "https://login.example.com"`);
     return;
   }
+  if (/[\s\u0000-\u001f\u007f\\]/.test(value)) {
+    problems.push(`${label} must not contain whitespace, control characters or backslashes (it is compared byte for byte)`);
+    return;
+  }
   let url: URL;
   try {
     url = new URL(value);
@@ -460,6 +464,13 @@ function checkPostLogoutRedirectUri(value: unknown, baseUrl: string, basePath: s
     return '';
   }
   const uri = template.replaceAll('{baseUrl}', baseUrl);
+  // The URL parser trims spaces and drops tabs and newlines; the raw string would be sent as is.
+  if (/[^\x21-\x7e]|\\/.test(uri)) {
+    problems.push(
+      '"postLogoutRedirectUri" must be printable ASCII without spaces or backslashes (percent-encode other characters, exactly as registered at the provider)',
+    );
+    return uri;
+  }
   if (baseUrl === '') return uri;
   try {
     const url = new URL(uri);

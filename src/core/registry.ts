@@ -93,9 +93,17 @@ export class SessionRegistry {
     return entry;
   }
 
-  /** Cookie mode: sessions of the target that began at or before `at` are ended. The time only ever grows (atomic). */
+  /**
+   * Cookie mode: sessions of the target that began at or before `at` are ended. The time only
+   * ever grows (atomic 'greater'), and a bounded store keeps room for it — except for the front
+   * channel: anyone may send those, so they must never take the room kept for signed logouts.
+   * Each front-channel write stamps the time it happened, so a plain write still only grows it
+   * but for two writes racing within a second.
+   */
   async tombstone(target: LogoutTarget, at: number, channel: Channel): Promise<void> {
-    await this.#store.set(tombstoneKey(target, channel), String(at), this.#tombstoneTtl, 'greater');
+    const key = tombstoneKey(target, channel);
+    if (channel === 'front-channel') await this.#store.set(key, String(at), this.#tombstoneTtl);
+    else await this.#store.set(key, String(at), this.#tombstoneTtl, 'greater');
   }
 
   /**

@@ -75,6 +75,26 @@ describe('createAuth option validation', () => {
     ]);
   });
 
+  it('when a URL option holds spaces, control characters or non-ASCII then it fails rather than being trimmed by the URL parser', () => {
+    for (const uri of [' {baseUrl}/bye', '{baseUrl}/by\te', '{baseUrl}/ｂｙｅ', '{baseUrl}\\bye']) {
+      expect(problemsOf({ ...valid, postLogoutRedirectUri: uri })[0]).toMatch(/"postLogoutRedirectUri" must be printable ASCII/);
+    }
+    const issuer = { ...valid.providers.default!, issuer: ' https://login.example.com' };
+    expect(problemsOf({ ...valid, providers: { default: issuer } })[0]).toMatch(/issuer" must not contain whitespace/);
+  });
+
+  it('when front-channel logout options are given then they are checked; the route is off by default', () => {
+    expect(createAuth(valid).config.providers.default!.frontChannelLogout).toBe(false);
+    const p = (extra: object) => ({ default: { ...valid.providers.default!, ...extra } });
+    expect(problemsOf({ ...valid, providers: p({ frontChannelLogout: 'yes' }) })[0]).toMatch(/frontChannelLogout" must be true or false/);
+    expect(problemsOf({ ...valid, providers: p({ frontchannel: { maxLogoutsPerMinute: 0 } }) })[0]).toMatch(
+      /frontchannel.maxLogoutsPerMinute" must be a whole number/,
+    );
+    expect(problemsOf({ ...valid, providers: p({ backchannel: { maxLogoutsPerMinute: 1.5 } }) })[0]).toMatch(
+      /backchannel.maxLogoutsPerMinute" must be a whole number/,
+    );
+  });
+
   it('when there are no providers then it fails', () => {
     expect(problemsOf({ ...valid, providers: {} })[0]).toMatch(/"providers" must name at least one provider/);
   });
