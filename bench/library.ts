@@ -27,7 +27,7 @@ const REPO = new URL('..', import.meta.url);
 export function buildLibrary(): { dir: string; remove(): Promise<void> } {
   const dir = fileURLToPath(new URL(`node_modules/.cache/oidc-session-bench/lib-${process.pid}/`, REPO));
   const tsc = fileURLToPath(new URL('node_modules/typescript/bin/tsc', REPO));
-  execFileSync(process.execPath, [tsc, '-p', 'tsconfig.build.json', '--outDir', dir, '--sourceMap', 'false'], {
+  execFileSync(process.execPath, [tsc, '-p', 'tsconfig.build.json', '--outDir', dir, '--sourceMap', 'false', '--inlineSources', 'false'], {
     cwd: fileURLToPath(REPO),
     stdio: 'inherit',
   });
