@@ -144,8 +144,23 @@ describe('logoutParams and endSessionEndpoint', () => {
   });
 });
 
+/** The auto-submitting end-session form: its action and its hidden fields, decoded. */
+function endSessionForm(html: string): { action: string; fields: Record<string, string> } {
+  const decode = (value: string) =>
+    value.replace(/&(#(\d+)|amp|quot|lt|gt);/g, (_m, name: string, code?: string) =>
+      code ? String.fromCharCode(Number(code)) : ({ amp: '&', quot: '"', lt: '<', gt: '>' } as Record<string, string>)[name]!,
+    );
+  const action = /<form method="post" action="([^"]*)">/.exec(html)?.[1];
+  const fields = [...html.matchAll(/<input type="hidden" name="([^"]*)" value="([^"]*)">/g)].map(([, name, value]) => [
+    decode(name!),
+    decode(value!),
+  ]);
+  return { action: decode(action ?? ''), fields: Object.fromEntries(fields) };
+}
+
 describe('end-session transport', () => {
   const longIdToken = `h.${'p'.repeat(2500)}.s`;
+  const endpoint = () => `${oidcLogout.issuer}/oidc/logout`;
 
   it('when the URL would pass 2,000 characters and transport is auto then an auto-submitting POST form is sent', async () => {
     const response = await logout(makeAuth(oidcLogout, { endSessionTransport: 'auto' }), { idToken: longIdToken });
@@ -154,6 +169,7 @@ describe('end-session transport', () => {
     expect(html).toContain(`<form method="post" action="${oidcLogout.issuer}/oidc/logout?p=policy">`);
     expect(html).toContain(`<input type="hidden" name="id_token_hint" value="${longIdToken}">`);
     expect(html).toContain('<input type="hidden" name="client_id" value="app-client">');
+    expect(endSessionForm(html).fields).toMatchObject({ post_logout_redirect_uri: CALLBACK, state: expect.stringMatching(/^[\w-]{22}$/) });
     const nonce = /<script nonce="([^"]+)">document\.forms\[0\]\.submit\(\)<\/script>/.exec(html)?.[1];
     expect(response.headers.get('content-security-policy')).toContain(`script-src 'nonce-${nonce}'`);
     // The local session is cleared by this response too.
@@ -161,14 +177,38 @@ describe('end-session transport', () => {
   });
 
   it('when the URL is short and transport is auto then it stays a 303 GET', async () => {
-    expect((await logout(makeAuth(oidcLogout, { endSessionTransport: 'auto' }))).status).toBe(303);
+    const response = await logout(makeAuth(oidcLogout, { endSessionTransport: 'auto' }), { idToken: 'h.p.s' });
+    expect(response.status).toBe(303);
+    const url = new URL(response.headers.get('location')!);
+    expect(url.origin + url.pathname).toBe(endpoint());
+    expect(url.searchParams.get('id_token_hint')).toBe('h.p.s');
+    expect(url.searchParams.get('client_id')).toBe('app-client');
+    expect(url.searchParams.get('post_logout_redirect_uri')).toBe(CALLBACK);
+    expect(url.searchParams.get('state')).toMatch(/^[A-Za-z0-9_-]{22}$/);
   });
 
   it('when transport is get then even a long URL is a 303', async () => {
-    expect((await logout(makeAuth(oidcLogout, {}), { idToken: longIdToken })).status).toBe(303);
+    const response = await logout(makeAuth(oidcLogout, {}), { idToken: longIdToken });
+    expect(response.status).toBe(303);
+    const location = response.headers.get('location')!;
+    expect(location.length).toBeGreaterThan(2000);
+    const url = new URL(location);
+    expect(url.origin + url.pathname).toBe(endpoint());
+    expect(url.searchParams.get('id_token_hint')).toBe(longIdToken);
   });
 
   it('when transport is post then the form is used for any URL', async () => {
-    expect((await logout(makeAuth(oidcLogout, { endSessionTransport: 'post' }))).status).toBe(200);
+    const response = await logout(makeAuth(oidcLogout, { endSessionTransport: 'post' }), { idToken: 'h.p.s' });
+    expect(response.status).toBe(200);
+    expect(response.headers.get('location')).toBeNull();
+    const form = endSessionForm(await response.text());
+    // The endpoint's own query stays in the action; the logout parameters travel in the body.
+    expect(form.action).toBe(`${endpoint()}?p=policy`);
+    expect(form.fields).toEqual({
+      id_token_hint: 'h.p.s',
+      client_id: 'app-client',
+      post_logout_redirect_uri: CALLBACK,
+      state: expect.stringMatching(/^[A-Za-z0-9_-]{22}$/),
+    });
   });
 });
