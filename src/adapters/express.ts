@@ -8,17 +8,8 @@
  */
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import type { Auth, Session } from '../core/types.js';
-import {
-  answerAuthRouteIfAny,
-  checkAuth,
-  pathAndQueryOf,
-  readSessionInto,
-  recallAuth,
-  refreshInto,
-  rememberAuth,
-  sendResponse,
-  unauthenticated,
-} from './shared.js';
+import { answerAuthRouteIfAny, readSessionInto, refreshInto, sendResponse, setUpNodeAdapter } from './node-bridge.js';
+import { pathAndQueryOf, recallAuth, rememberAuth, unauthenticated } from './web.js';
 
 declare global {
   namespace Express {
@@ -34,7 +25,7 @@ declare global {
 
 /** Answers the auth routes; on every other request sets `req.auth` and calls `next()`. */
 export function oidcSession(auth: Auth): RequestHandler {
-  checkAuth(auth, 'oidcSession(auth)');
+  setUpNodeAdapter(auth, 'oidcSession(auth)');
   // A returned promise that rejects reaches Express 5's error handling, as an async function's would.
   return (req: Request, res: Response, next: NextFunction) => {
     const answering = answerAuthRouteIfAny(auth, req, pathAndQueryOf(req.originalUrl), () => consumedBody(req));

@@ -8,7 +8,8 @@
  */
 import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import type { Auth, Session } from '../core/types.js';
-import { answerAuthRouteIfAny, checkAuth, pathAndQueryOf, recallAuth, rememberAuth, unauthenticated } from './shared.js';
+import { answerAuthRouteIfAny, setUpNodeAdapter } from './node-bridge.js';
+import { pathAndQueryOf, recallAuth, rememberAuth, unauthenticated } from './web.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -23,7 +24,7 @@ export interface OidcSessionOptions {
 
 async function register(fastify: FastifyInstance, options: OidcSessionOptions): Promise<void> {
   const { auth } = options;
-  checkAuth(auth, 'app.register(oidcSession, { auth })');
+  setUpNodeAdapter(auth, 'app.register(oidcSession, { auth })');
   fastify.decorateRequest('auth', null);
   // onRequest runs before Fastify parses bodies, so the auth routes read the raw stream.
   fastify.addHook('onRequest', async (request, reply) => {

@@ -1,5 +1,7 @@
 /**
- * `oidc-session/hono`: middleware for Hono on Node (`@hono/node-server`).
+ * `oidc-session/hono`: middleware for Hono, on any runtime (Node, Bun, Deno, Cloudflare Workers).
+ * Web APIs only: it bundles for every platform. On Node, `installNodeSealing()` from
+ * `oidc-session/node` adds the node:crypto fast path for sealed cookies.
  *
  * @example
  * const app = new Hono<OidcSessionEnv>();
@@ -9,7 +11,7 @@
  */
 import type { Context, MiddlewareHandler } from 'hono';
 import type { Auth, Session } from '../core/types.js';
-import { authRouteUrl, checkAuth, pathAndQueryOf, recallAuth, rememberAuth, unauthenticated } from './shared.js';
+import { authRouteUrl, checkAuth, pathAndQueryOf, recallAuth, rememberAuth, unauthenticated } from './web.js';
 
 /** Hono environment with the typed `auth` variable: `new Hono<OidcSessionEnv>()`. */
 export type OidcSessionEnv = { Variables: { auth: Session | null } };
@@ -48,7 +50,7 @@ export async function refreshAuth(c: Context<OidcSessionEnv>): Promise<Session |
 
 /**
  * Path and query of Hono's absolute request URL (`http://host/p?q` → `/p?q`), without parsing
- * it again: @hono/node-server already built it from the request target.
+ * it again: the runtime already built it from the request target.
  */
 function targetOf(url: string): string {
   const scheme = url.indexOf('://');

@@ -1,7 +1,7 @@
 /**
  * The session cookie's AES-256-GCM done by `node:crypto`, synchronously: a few microseconds
  * where jose on WebCrypto takes tens (see bench/README.md). The core stays on Web APIs and
- * reads and writes the very same compact JWEs; the Node adapters install this when they start.
+ * reads and writes the very same compact JWEs; the Node adapters install this when they are set up.
  */
 import { createCipheriv, createDecipheriv, createSecretKey, type KeyObject, randomBytes } from 'node:crypto';
 import { installNativeSealing, type NativeSealing } from '../core/session/seal.js';
@@ -45,7 +45,11 @@ const nodeSealing: NativeSealing = {
   },
 };
 
-/** Installs node:crypto's sealing for every `Sealer` in this process (idempotent). */
-export function useNodeSealing(): void {
+/**
+ * Installs node:crypto's AES-GCM for every sealed cookie in this process (idempotent). The Node
+ * adapters call it when they are set up; call it yourself to give the Hono adapter or
+ * `auth.handle()` on Node the same fast path. Values sealed either way open with the other.
+ */
+export function installNodeSealing(): void {
   installNativeSealing(nodeSealing);
 }

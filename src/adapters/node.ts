@@ -12,7 +12,10 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Auth, Session } from '../core/types.js';
-import { answerAuthRouteIfAny, checkAuth, pathAndQueryOf, readSessionInto, refreshInto, sendResponse, unauthenticated } from './shared.js';
+import { answerAuthRouteIfAny, readSessionInto, refreshInto, sendResponse, setUpNodeAdapter } from './node-bridge.js';
+import { pathAndQueryOf, unauthenticated } from './web.js';
+
+export { installNodeSealing } from './native-sealing.js';
 
 /** What `handle` answers for the app's own requests: one settled promise, shared. */
 const NOT_ANSWERED = Promise.resolve(false);
@@ -29,7 +32,7 @@ export interface NodeAuth {
 }
 
 export function createNodeAuth(auth: Auth): NodeAuth {
-  checkAuth(auth, 'createNodeAuth(auth)');
+  setUpNodeAdapter(auth, 'createNodeAuth(auth)');
 
   function handle(req: IncomingMessage, res: ServerResponse): Promise<boolean> {
     const answering = answerAuthRouteIfAny(auth, req);

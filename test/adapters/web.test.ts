@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { pathAndQueryOf, publicUrl } from '../../src/adapters/shared.js';
+import { pathAndQueryOf, publicUrl } from '../../src/adapters/web.js';
 import type { Auth } from '../../src/core/types.js';
 
 const auth = { config: { baseUrl: 'http://127.0.0.1:3999' } } as Auth;

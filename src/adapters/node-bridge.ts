@@ -1,11 +1,13 @@
 /**
- * Translation between Node's `http` objects and the Web `Request`/`Response` the core speaks.
- * Internal to the adapters: nothing here decides anything about authentication.
+ * Translation between Node's `http` objects and the Web `Request`/`Response` the core speaks,
+ * for the Node adapters (node:http, Express, Fastify). Internal: nothing here decides anything
+ * about authentication.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { MAX_FORM_BYTES } from '../core/body.js';
 import type { Auth, Session } from '../core/types.js';
-import { useNodeSealing } from './native-sealing.js';
+import { installNodeSealing } from './native-sealing.js';
+import { authRouteUrl, checkAuth, pathAndQueryOf } from './web.js';
 
 /**
  * A Node body read up to the core's own form cap: its bytes, or the first bytes past the cap
@@ -18,76 +20,12 @@ const BODY_METHODS = new Set(['POST', 'PUT', 'PATCH']);
 const FRAMING_HEADERS = new Set(['content-length', 'transfer-encoding']);
 
 /**
- * Which `Auth` a request passed through, so that `requireAuth()` needs no argument: a property
- * under a symbol of our own, cheaper per request than a WeakMap entry (which the GC must track).
+ * What each Node adapter does when it is set up: checks `auth`, then installs node:crypto's
+ * AES-GCM for sealing (a few microseconds where WebCrypto takes tens; the same format either way).
  */
-const AUTH = Symbol('oidc-session.auth');
-
-/** Throws a TypeError at setup when the argument is not what `createAuth()` returns. */
-export function checkAuth(auth: unknown, caller: string): asserts auth is Auth {
-  const candidate = auth as Partial<Auth> | null;
-  if (
-    typeof candidate !== 'object' ||
-    candidate === null ||
-    typeof candidate.handle !== 'function' ||
-    typeof candidate.readSession !== 'function'
-  ) {
-    throw new TypeError(`${caller}: "auth" must be the object returned by createAuth(options)`);
-  }
-  // Every adapter passes here at setup: from now on sessions are sealed by node:crypto.
-  useNodeSealing();
-}
-
-export function rememberAuth(request: object, auth: Auth): void {
-  (request as { [AUTH]?: Auth })[AUTH] = auth;
-}
-
-export function recallAuth(request: object, caller: string): Auth {
-  const auth = (request as { [AUTH]?: Auth })[AUTH];
-  if (!auth) throw new TypeError(`${caller} found no session middleware on this request: register oidcSession(auth) before it`);
-  return auth;
-}
-
-/** Path and query of a request; an absolute-form target (`GET http://host/x`) keeps only its path. */
-export function pathAndQueryOf(target: string | undefined): string {
-  if (!target) return '/';
-  if (target.startsWith('/')) return target;
-  try {
-    const url = new URL(target);
-    return url.pathname + url.search;
-  } catch {
-    return '/';
-  }
-}
-
-/**
- * The URL the core sees: our configured origin plus the request's path. The Host header is
- * never used, and concatenation (not `new URL(path, base)`) keeps `//evil.example` a path.
- */
-export function publicUrl(auth: Auth, pathAndQuery: string): URL {
-  // Never throws: a target that is not a path (`*`, or anything that does not parse) is `/`.
-  if (pathAndQuery.startsWith('/')) {
-    try {
-      return new URL(auth.config.baseUrl + pathAndQuery);
-    } catch {}
-  }
-  return new URL(`${auth.config.baseUrl}/`);
-}
-
-/** A path the WHATWG URL parser keeps as it is: no dot segment, escape, backslash, control or fragment. */
-const PLAIN_PATH = /^\/[\w\-~!$&'()*+,;=:@/]*$/;
-
-/**
- * The public URL of the auth route a request targets, or null for any other path. Most
- * requests are for the app: a plain path is told apart without parsing a URL; anything else
- * is parsed, exactly as the core would see it.
- */
-export function authRouteUrl(auth: Auth, pathAndQuery: string): URL | null {
-  const query = pathAndQuery.indexOf('?');
-  const path = query < 0 ? pathAndQuery : pathAndQuery.slice(0, query);
-  if (PLAIN_PATH.test(path) && !auth.isAuthPath(path)) return null;
-  const url = publicUrl(auth, pathAndQuery);
-  return auth.isAuthPath(url.pathname) ? url : null;
+export function setUpNodeAdapter(auth: unknown, caller: string): asserts auth is Auth {
+  checkAuth(auth, caller);
+  installNodeSealing();
 }
 
 /**
@@ -210,37 +148,4 @@ export async function refreshInto(auth: Auth, req: IncomingMessage, res: ServerR
   const { session, setCookies } = await auth.refresh(req.headers.cookie);
   appendSetCookies(res, setCookies);
   return session;
-}
-
-/**
- * The answer of `requireAuth` without a session: a browser navigating is sent to the login
- * page (and back here afterwards), any other client gets a 401 it can act on.
- */
-export function unauthenticated(
-  auth: Auth,
-  pathAndQuery: string,
-  accept: string | null | undefined,
-  fetchMode: string | null | undefined,
-): Response {
-  const login = auth.loginUrl(pathAndQuery);
-  const headers = { 'Cache-Control': 'no-store', Vary: 'Accept, Sec-Fetch-Mode' };
-  if (fetchMode === 'navigate' || prefersHtml(accept)) {
-    return new Response(null, { status: 302, headers: { ...headers, Location: login } });
-  }
-  return new Response(JSON.stringify({ error: 'unauthorized', login }), {
-    status: 401,
-    headers: { ...headers, 'Content-Type': 'application/json; charset=utf-8' },
-  });
-}
-
-/** True when the media range with the highest quality (first on a tie) is HTML. */
-function prefersHtml(accept: string | null | undefined): boolean {
-  let best = { type: '', q: 0 };
-  for (const range of (accept ?? '').split(',')) {
-    const [type = '', ...params] = range.split(';').map((part) => part.trim().toLowerCase());
-    const qParam = params.find((param) => param.startsWith('q='));
-    const q = qParam === undefined ? 1 : Number(qParam.slice(2));
-    if (type !== '' && q > best.q) best = { type, q };
-  }
-  return best.type === 'text/html' || best.type === 'application/xhtml+xml';
 }
