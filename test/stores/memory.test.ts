@@ -15,14 +15,15 @@ runStoreSuite(
     const store = open();
     return {
       store,
-      reopen: async () => store,
+      // A restart of the process: a new instance, with nothing of the old one's.
+      reopen: async () => open(),
       sibling: async () => open(),
       cleanup: async () => {
         await Promise.all(opened.map((s) => s.close()));
       },
     };
   },
-  { info: { name: 'memory', shared: false }, reopenIsSameInstance: true },
+  { info: { name: 'memory', shared: false } },
 );
 
 describe('memory store specifics', () => {
