@@ -5,7 +5,9 @@
  * share one Durable Object namespace. Storage persists in a directory, so `restart()` is a new
  * workerd process reading what the last one wrote.
  */
+import { execFileSync } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -19,6 +21,9 @@ import { type CallAnswer, decodeCall, encodeCall } from './codec.js';
 /** The two Workers; each answers on its own host name. */
 export type Isolate = 'a' | 'b';
 const HOSTS: Record<Isolate, string> = { a: 'http://isolate-a.test', b: 'http://isolate-b.test' };
+
+/** Not later than the installed workerd's own date (miniflare 4.20260426 ships workerd 2026-04-26). */
+const COMPATIBILITY_DATE = '2026-04-01';
 
 let bundled: Promise<string> | undefined;
 
@@ -39,7 +44,7 @@ function bundleWorker(): Promise<string> {
 function options(script: string, persist: string) {
   const modules = [{ type: 'ESModule' as const, path: 'worker.js', contents: script }];
   // nodejs_compat stays off: the store must need nothing of Node.
-  const common = { modules, compatibilityDate: '2026-04-01' };
+  const common = { modules, compatibilityDate: COMPATIBILITY_DATE };
   return {
     durableObjectsPersist: persist,
     workers: [
@@ -149,21 +154,12 @@ export class Workerd {
  */
 export async function requireWorkerd(): Promise<boolean> {
   try {
-    const probe = new Miniflare({
-      modules: true,
-      script: 'export default { fetch: () => new Response("ok") }',
-      compatibilityDate: '2026-04-01',
-    });
-    try {
-      const text = await (await probe.dispatchFetch('http://probe.test/')).text();
-      if (text !== 'ok') throw new Error(`the probe Worker answered ${JSON.stringify(text)}`);
-    } finally {
-      await probe.dispose();
-    }
+    checkBinary();
+    await within(30_000, 'answer a probe Worker', probeWorker());
     return true;
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
-    const how = 'Install it with: flock /tmp/oidc-npm.lock npm install (miniflare brings workerd in @cloudflare/workerd-linux-64)';
+    const how = 'Install it with: flock /tmp/oidc-npm.lock npm install (miniflare brings workerd in @cloudflare/workerd-<platform>)';
     if (process.env.CI === 'true') {
       throw new Error(`workerd (miniflare) cannot start (${reason}); CI=true, so this suite fails instead of skipping. ${how}`, {
         cause: error,
@@ -171,5 +167,41 @@ export async function requireWorkerd(): Promise<boolean> {
     }
     console.warn(`⚠️  SKIPPING the Durable Object store tests: workerd (miniflare) cannot start (${reason}). ${how}`);
     return false;
+  }
+}
+
+/**
+ * Runs the binary miniflare would spawn: a missing or unrunnable one would otherwise crash the
+ * test process (an unhandled spawn error) instead of failing the probe.
+ */
+function checkBinary(): void {
+  const fromMiniflare = createRequire(createRequire(import.meta.url).resolve('miniflare'));
+  const binary = process.env.MINIFLARE_WORKERD_PATH ?? (fromMiniflare('workerd') as { default: string }).default;
+  execFileSync(binary, ['--version'], { timeout: 20_000, stdio: 'pipe' });
+}
+
+async function probeWorker(): Promise<void> {
+  const probe = new Miniflare({
+    modules: true,
+    script: 'export default { fetch: () => new Response("ok") }',
+    compatibilityDate: COMPATIBILITY_DATE,
+  });
+  try {
+    const text = await (await probe.dispatchFetch('http://probe.test/')).text();
+    if (text !== 'ok') throw new Error(`the probe Worker answered ${JSON.stringify(text)}`);
+  } finally {
+    await probe.dispose().catch(() => {});
+  }
+}
+
+async function within<T>(ms: number, what: string, promise: Promise<T>): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`workerd did not ${what} within ${ms / 1000} s`)), ms);
+  });
+  try {
+    return await Promise.race([promise, timeout]);
+  } finally {
+    clearTimeout(timer);
   }
 }
