@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import express, { type Express, type Response } from 'express';
 import { oidcSession, requireAuth } from '../../src/adapters/express.js';
 import type { Auth, AuthOptions, LogoutReason, ProviderLogoutEvent, Session } from '../../src/index.js';
@@ -54,6 +55,14 @@ const LABELS: Record<LogoutReason, string> = {
 };
 
 /**
+ * Set while the app handles a "Sign out everywhere" form. The library reports the session that
+ * asked with the transport of its own sign-out ('rp-initiated' or 'local'); the panel says what
+ * the person chose. The form marks itself in its action's query: the body is the library's to read.
+ */
+const signingOutEverywhere = new AsyncLocalStorage<true>();
+const EVERYWHERE_QUERY = 'everywhere';
+
+/**
  * A bounded, in-memory log of logouts for the demo page, fed by the library's hooks.
  * It shows every user's logouts to every visitor: fine on a developer's machine, not in an app.
  */
@@ -68,7 +77,11 @@ export function createLogoutLog(limit = 20): LogoutLog {
   };
   return {
     hooks: {
-      onLogout: (session, reason) => add(reason, 'session', describeEndedSession(session, reason)),
+      onLogout: (session, reason) => {
+        if (reason !== 'everywhere' && signingOutEverywhere.getStore())
+          add('everywhere', 'session', describeAskedEverywhere(session, reason));
+        else add(reason, 'session', describeEndedSession(session, reason));
+      },
       onProviderLogout: (event) => add(event.channel, 'notice', describeProviderLogout(event)),
     },
     entries: () => entries.slice(),
@@ -97,6 +110,13 @@ function describeEndedSession(session: Session, reason: LogoutReason): string {
     case 'refresh-failed':
       return `${who} ended: the provider refused to refresh its tokens.`;
   }
+}
+
+/** The session whose user pressed "Sign out everywhere": it ended first, then every other one. */
+function describeAskedEverywhere(session: Session, reason: LogoutReason): string {
+  const who = `${displayName(session)}'s session${session.sid ? ` (sid ${shortId(session.sid)})` : ''}`;
+  const then = reason === 'rp-initiated' ? ', then the browser went to the provider' : '; the provider session lives on';
+  return `${who} ended here: the user signed out everywhere; every other session of theirs ends too${then}.`;
 }
 
 function describeProviderLogout(event: ProviderLogoutEvent): string {
@@ -132,7 +152,13 @@ const SIGNED_OUT_NOTES: Record<string, string> = {
 export function createDemoApp(auth: Auth, info: DemoInfo): Express {
   const app = express();
   app.disable('x-powered-by');
+  app.post(`${auth.config.basePath}/logout`, (req, _res, next) => {
+    if (Object.hasOwn(req.query, EVERYWHERE_QUERY)) signingOutEverywhere.run(true, next);
+    else next();
+  });
   app.use(oidcSession(auth));
+  // Browsers ask on every page; there is no icon, and nothing to ask again for a day.
+  app.get('/favicon.ico', (_req, res) => void res.set('Cache-Control', 'public, max-age=86400').status(204).end());
 
   app.get('/', async (req, res) => {
     const csrfToken = await auth.csrfToken(req.headers.cookie);
@@ -272,11 +298,17 @@ ${signOutActions(auth, csrfToken, info)}
 <p class="muted links"><a href="/api/me">/api/me</a> · <a href="/private">a private page</a> · <a href="${esc(`${auth.config.basePath}/logout`)}">the sign-out confirmation page</a></p>`;
 }
 
-/** The three sign-outs an app can start; the forms differ only in `federated` and `scope`. */
+/** The three sign-outs an app can start; the forms differ only in `federated` and `scope` (and a mark for the events panel). */
 const SIGN_OUTS = [
-  { label: 'Sign out here', fields: { federated: 'false' }, note: 'here', hint: 'Local: this app, this browser.' },
-  { label: 'Sign out of the provider too', fields: {}, note: 'provider', hint: 'RP-initiated: this app and the provider.' },
-  { label: 'Sign out everywhere', fields: { scope: 'all' }, note: 'everywhere', hint: 'Every device of yours, then the provider.' },
+  { label: 'Sign out here', fields: { federated: 'false' }, note: 'here', hint: 'Local: this app, this browser.', query: '' },
+  { label: 'Sign out of the provider too', fields: {}, note: 'provider', hint: 'RP-initiated: this app and the provider.', query: '' },
+  {
+    label: 'Sign out everywhere',
+    fields: { scope: 'all' },
+    note: 'everywhere',
+    hint: 'Every device of yours, then the provider.',
+    query: `?${EVERYWHERE_QUERY}`,
+  },
 ] as const;
 
 /** `expiresAt` is the idle limit when that comes first: say so, and when the session ends at the latest. */
@@ -290,8 +322,8 @@ function signOutActions(auth: Auth, csrfToken: string, info: DemoInfo): string {
   const action = `${auth.config.basePath}/logout`;
   const hidden = (name: string, value: string) => `<input type="hidden" name="${esc(name)}" value="${esc(value)}">`;
   const forms = SIGN_OUTS.map(
-    ({ label, fields, note, hint }, i) =>
-      `<form method="post" action="${esc(action)}" class="signout">${hidden('csrfToken', csrfToken)}${hidden('returnTo', `/?signedOut=${note}`)}` +
+    ({ label, fields, note, hint, query }, i) =>
+      `<form method="post" action="${esc(action + query)}" class="signout">${hidden('csrfToken', csrfToken)}${hidden('returnTo', `/?signedOut=${note}`)}` +
       `${Object.entries(fields)
         .map(([name, value]) => hidden(name, value))
         .join(

@@ -18,6 +18,11 @@ export interface DevClient {
   token_endpoint_auth_method?: 'client_secret_basic' | 'client_secret_post' | 'none';
   grant_types?: string[];
   id_token_signed_response_alg?: string;
+  /**
+   * Not client metadata but this provider's own flag: a first-party app, whose users are never
+   * asked for consent (its grant of every scope exists from the first sign-in).
+   */
+  firstParty?: boolean;
 }
 
 /** Handles a request before the provider sees it; returns true when it answered. */
@@ -96,7 +101,8 @@ const MAX_FORM_BYTES = 64 * 1024;
 export async function startDevProvider(opts: DevProviderOptions): Promise<DevProvider> {
   const host = opts.host ?? '127.0.0.1';
   const { Provider, createMemoryAdapter } = await loadOidcProvider();
-  const configuration = await buildConfiguration(opts);
+  const apps = new Apps(opts.clients);
+  const configuration = await buildConfiguration(opts, apps);
   let handle: (req: IncomingMessage, res: ServerResponse) => void = (_req, res) => {
     res.statusCode = 503;
     res.end('starting');
@@ -132,7 +138,10 @@ export async function startDevProvider(opts: DevProviderOptions): Promise<DevPro
     port,
     provider,
     users: DEMO_USERS.map((user) => ({ ...user })),
-    addClient: (client) => addClient(provider, client),
+    addClient: async (client) => {
+      await addClient(provider, client);
+      apps.add(client);
+    },
     close: () => closeServer(server),
   };
 }
@@ -167,7 +176,35 @@ async function importQuietly(): Promise<OidcProviderModule> {
   }
 }
 
-async function buildConfiguration(opts: DevProviderOptions) {
+/** What the provider knows of each client's application: where it lives, and whether it is first-party. */
+class Apps {
+  readonly #origins = new Map<string, string>();
+  readonly #firstParty = new Set<string>();
+
+  constructor(clients: DevClient[]) {
+    for (const client of clients) this.add(client);
+  }
+
+  add(client: DevClient): void {
+    const redirectUri = client.redirect_uris[0];
+    if (redirectUri) this.#origins.set(client.client_id, new URL(redirectUri).origin);
+    if (client.firstParty) this.#firstParty.add(client.client_id);
+    else this.#firstParty.delete(client.client_id);
+  }
+
+  isFirstParty(clientId: string): boolean {
+    return this.#firstParty.has(clientId);
+  }
+
+  /** The home page of one client's application, or of each one's when the client is not known. */
+  homes(clientId: string | undefined): Array<{ clientId: string; url: string }> {
+    const known = clientId === undefined ? undefined : this.#origins.get(clientId);
+    if (clientId !== undefined && known) return [{ clientId, url: `${known}/` }];
+    return [...this.#origins].map(([id, origin]) => ({ clientId: id, url: `${origin}/` }));
+  }
+}
+
+async function buildConfiguration(opts: DevProviderOptions, apps: Apps) {
   const extraClaimNames = new Set(Object.values(opts.extraClaims ?? {}).flatMap((claims) => Object.keys(claims)));
   return {
     clients: opts.clients.map(toClientMetadata),
@@ -183,10 +220,15 @@ async function buildConfiguration(opts: DevProviderOptions) {
     conformIdTokenClaims: false,
     findAccount: (_ctx: unknown, id: string) => findAccount(id, opts.extraClaims?.[id]),
     interactions: { url: (_ctx: unknown, interaction: { uid: string }) => `/interaction/${interaction.uid}` },
+    loadExistingGrant: (ctx: GrantContext) => loadExistingGrant(ctx, apps),
     pkce: { required: () => true },
     features: {
       devInteractions: { enabled: false },
-      rpInitiatedLogout: { enabled: opts.endSession ?? true, logoutSource, postLogoutSuccessSource },
+      rpInitiatedLogout: {
+        enabled: opts.endSession ?? true,
+        logoutSource,
+        postLogoutSuccessSource: (ctx: KoaLikeContext) => postLogoutSuccessSource(ctx, apps),
+      },
       backchannelLogout: { enabled: true },
       revocation: { enabled: true, allowedPolicy: revocationAllowed },
     },
@@ -207,7 +249,8 @@ async function buildConfiguration(opts: DevProviderOptions) {
 }
 
 function toClientMetadata(client: DevClient): Record<string, unknown> {
-  const given = Object.entries(client).filter(([, value]) => value !== undefined);
+  const { firstParty: _ours, ...metadata } = client;
+  const given = Object.entries(metadata).filter(([, value]) => value !== undefined);
   return {
     token_endpoint_auth_method: client.client_secret ? 'client_secret_basic' : 'none',
     ...Object.fromEntries(given),
@@ -258,6 +301,32 @@ async function addClient(provider: OidcProvider, client: DevClient): Promise<voi
   await provider.Client.adapter.upsert(client.client_id, metadata);
 }
 
+type GrantContext = {
+  oidc: {
+    provider: OidcProvider;
+    client: { clientId: string };
+    session: { accountId?: string; grantIdFor(clientId: string): string | undefined };
+    result?: { consent?: { grantId?: string } };
+  };
+};
+
+/**
+ * oidc-provider's default (the grant of this interaction or of the session), and for a
+ * first-party client a grant of every scope made on the spot, so its users never see consent.
+ *
+ * @see https://github.com/panva/node-oidc-provider/blob/main/docs/README.md#loadexistinggrant
+ */
+async function loadExistingGrant(ctx: GrantContext, apps: Apps) {
+  const { oidc } = ctx;
+  const grantId = oidc.result?.consent?.grantId ?? oidc.session.grantIdFor(oidc.client.clientId);
+  if (grantId) return oidc.provider.Grant.find(grantId);
+  if (!apps.isFirstParty(oidc.client.clientId)) return undefined;
+  const grant = new oidc.provider.Grant({ clientId: oidc.client.clientId, accountId: oidc.session.accountId });
+  grant.addOIDCScope(SCOPES.join(' '));
+  await grant.save();
+  return grant;
+}
+
 function revocationAllowed(_ctx: unknown, client: { clientId: string }, token: { clientId: string }): boolean {
   return token.clientId === client.clientId;
 }
@@ -279,6 +348,12 @@ async function route(
   res: ServerResponse,
 ): Promise<boolean> {
   if (extraRoutes && (await extraRoutes(req, res))) return true;
+  if (pathOf(req) === '/favicon.ico') {
+    // Browsers ask on every page; nothing to show, and nothing to ask again for a day.
+    res.writeHead(204, { 'cache-control': 'public, max-age=86400' });
+    res.end();
+    return true;
+  }
   const match = /^\/interaction\/([\w-]+)(?:\/(login|confirm|abort))?$/.exec(pathOf(req));
   if (!match) return false;
   const [, uid = '', action] = match;
@@ -476,9 +551,19 @@ ${form}
   );
 }
 
-function postLogoutSuccessSource(ctx: KoaLikeContext): void {
-  const client = ctx.oidc.client ? ` of ${escapeHtml(ctx.oidc.client.clientId)}` : '';
-  ctx.body = page('Signed out', `<p>You are signed out${client}.</p>`);
+/** Without a post_logout_redirect_uri the person stays here: link back to the app (each app's, when none was named). */
+function postLogoutSuccessSource(ctx: KoaLikeContext, apps: Apps): void {
+  const clientId = ctx.oidc.client?.clientId;
+  const client = clientId ? ` of ${escapeHtml(clientId)}` : '';
+  const homes = apps.homes(clientId);
+  const links = homes
+    .map(
+      ({ clientId: id, url }) =>
+        `<a href="${escapeHtml(url)}">${homes.length === 1 ? 'Back to the application' : `Back to ${escapeHtml(id)}`}</a>`,
+    )
+    .map((link) => `<p>${link}</p>`)
+    .join('');
+  ctx.body = page('Signed out', `<p>You are signed out${client}.</p>${links}`);
 }
 
 function renderError(ctx: KoaLikeContext & { type: string }, out: Record<string, string>): void {

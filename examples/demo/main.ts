@@ -38,6 +38,8 @@ async function main(): Promise<void> {
           backchannel_logout_uri: `${appUrl}/auth/backchannel-logout/default`,
           backchannel_logout_session_required: true,
           grant_types: ['authorization_code', 'refresh_token'],
+          // The demo is the provider's own app: sign-in asks for the password, never for consent.
+          firstParty: true,
         },
       ],
     });

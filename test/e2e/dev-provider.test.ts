@@ -7,7 +7,7 @@ import type { AddressInfo } from 'node:net';
 import * as client from 'openid-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEMO_USERS, type DevProvider, startDevProvider } from '../../examples/demo/dev-provider.js';
-import { Agent } from '../support/agent.js';
+import { Agent, parseForms } from '../support/agent.js';
 
 const CLIENT_ID = 'throwaway-rp';
 const CLIENT_SECRET = 'throwaway-rp-secret';
@@ -24,8 +24,10 @@ class ThrowawayRp {
   readonly #pending = new Map<string, { verifier: string; nonce: string }>();
   config: client.Configuration | undefined;
   base = '';
+  readonly clientId: string;
 
-  constructor() {
+  constructor(clientId = CLIENT_ID) {
+    this.clientId = clientId;
     this.#server = createServer((req, res) => {
       this.#handle(req, res).catch((error: unknown) => {
         res.writeHead(500, { 'content-type': 'text/plain' });
@@ -48,7 +50,7 @@ class ThrowawayRp {
   }
 
   async discover(issuer: string): Promise<void> {
-    this.config = await client.discovery(new URL(issuer), CLIENT_ID, CLIENT_SECRET, undefined, {
+    this.config = await client.discovery(new URL(issuer), this.clientId, CLIENT_SECRET, undefined, {
       execute: [client.allowInsecureRequests, client.enableNonRepudiationChecks],
     });
   }
@@ -216,6 +218,79 @@ describe('embedded development provider', () => {
       expect(third.claims.sub).toBe('alice');
       expect(third.claims.sid).not.toBe(first.claims.sid);
     });
+  });
+});
+
+describe('the provider as the demo runs it: first-party app, signed-out page, favicon', () => {
+  const firstParty = new ThrowawayRp('first-party');
+  const thirdParty = new ThrowawayRp('third-party');
+  let provider: DevProvider;
+  /** True when the sign-in went through the consent page (its form posts to /interaction/…/confirm). */
+  const askedConsent = (chain: URL[]) => chain.some((url) => /^\/interaction\/[\w-]+\/confirm$/.test(url.pathname));
+
+  beforeAll(async () => {
+    await Promise.all([firstParty.listen(), thirdParty.listen()]);
+    const registration = (rp: ThrowawayRp) => ({
+      client_id: rp.clientId,
+      client_secret: CLIENT_SECRET,
+      redirect_uris: [rp.redirectUri],
+      post_logout_redirect_uris: [rp.postLogoutUri],
+    });
+    provider = await startDevProvider({ clients: [{ ...registration(firstParty), firstParty: true }, registration(thirdParty)] });
+    await Promise.all([firstParty.discover(provider.issuer), thirdParty.discover(provider.issuer)]);
+  });
+
+  afterAll(async () => {
+    await Promise.all([firstParty.close(), thirdParty.close()]);
+    await provider?.close();
+  });
+
+  it('when a user signs in to a first-party app for the first time then only the password is asked, and the scopes are granted', async () => {
+    const result = await new Agent().loginAtProvider(`${firstParty.base}/login`, alice);
+    expect(result.sawLoginForm).toBe(true);
+    expect(askedConsent(result.chain)).toBe(false);
+    const { claims } = (await result.response.json()) as Callback;
+    expect(claims).toMatchObject({ aud: 'first-party', sub: 'alice', name: 'Alice Liddell', email: 'alice@example.test' });
+  });
+
+  it('when the same user signs in to another app then it still asks for consent', async () => {
+    const result = await new Agent().loginAtProvider(`${thirdParty.base}/login`, alice);
+    expect(askedConsent(result.chain)).toBe(true);
+    expect(((await result.response.json()) as Callback).claims).toMatchObject({ aud: 'third-party', email: 'alice@example.test' });
+  });
+
+  /** The links of a page, as [href, text]. */
+  const linksOf = (html: string) => [...html.matchAll(/<a href="([^"]+)">([^<]+)<\/a>/g)].map(([, href, text]) => [href, text]);
+
+  it('when a person signs out of the provider then the "Signed out" page links back to each app', async () => {
+    const agent = new Agent();
+    await agent.loginAtProvider(`${firstParty.base}/login`, alice);
+    // "Yes, sign me out": oidc-provider does not say which app sent the person here.
+    const result = await agent.confirmProviderLogout(`${provider.issuer}/session/end?client_id=first-party`);
+    const html = await result.response.text();
+    expect(html).toContain('<h1>Signed out</h1>');
+    expect(linksOf(html)).toEqual([
+      [`${firstParty.base}/`, 'Back to first-party'],
+      [`${thirdParty.base}/`, 'Back to third-party'],
+    ]);
+  });
+
+  it('when a person signs out of one app only at the provider then the "Signed out" page links back to that app', async () => {
+    const agent = new Agent();
+    await agent.loginAtProvider(`${firstParty.base}/login`, alice);
+    const start = await agent.follow(`${provider.issuer}/session/end?client_id=first-party`);
+    const form = parseForms(await start.response.text(), start.url).find((f) => f.fields.some((field) => field.name === 'xsrf'))!;
+    // "No, only this application": the form without the logout button's value.
+    const result = await agent.submitForm(start.url, form);
+    const html = await result.response.text();
+    expect(html).toContain('You are signed out of first-party.');
+    expect(linksOf(html)).toEqual([[`${firstParty.base}/`, 'Back to the application']]);
+  });
+
+  it('when a browser asks for /favicon.ico then it gets an empty answer to cache, not a 404', async () => {
+    const response = await fetch(`${provider.issuer}/favicon.ico`);
+    expect(response.status).toBe(204);
+    expect(response.headers.get('cache-control')).toBe('public, max-age=86400');
   });
 });
 

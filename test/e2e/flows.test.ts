@@ -2,7 +2,8 @@
  * Login and logout end to end: the demo app, a real `oidc-provider`, and a browser-like agent.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { Agent } from '../support/agent.js';
+import { createLogoutLog } from '../../examples/demo/app.js';
+import { Agent, parseForms } from '../support/agent.js';
 import { type Stack, startStack } from '../support/stack.js';
 
 const ALICE = { login: 'alice', password: 'alice-password' };
@@ -195,15 +196,7 @@ describe('session cookies', () => {
     // One character always changed: replacing it with a fixed one would leave it as it was 1 time in 64.
     const tampered = `${session.slice(0, 40)}${session[40] === 'x' ? 'y' : 'x'}${session.slice(41)}`;
     expect(tampered).not.toBe(session);
-    const variants = [
-      tampered,
-      session.slice(0, -5),
-      foreignCookie,
-      'garbage',
-      '',
-      '%%%',
-      `${session}.${session}`,
-    ];
+    const variants = [tampered, session.slice(0, -5), foreignCookie, 'garbage', '', '%%%', `${session}.${session}`];
     for (const value of variants) {
       const response = await fetch(`${stack.appUrl}/api/me`, { headers: { cookie: `oidc.session=${value}` } });
       expect(response.status).toBe(401);
@@ -482,5 +475,44 @@ describe('hooks and logs', () => {
     } finally {
       await stack.close();
     }
+  });
+});
+
+describe.each(['cookie', 'server'] as const)('the demo page (%s mode)', (mode) => {
+  const events = createLogoutLog();
+  let stack: Stack;
+  beforeAll(async () => {
+    stack = await startStack({ auth: { session: { mode }, ...events.hooks } });
+  });
+  afterAll(() => stack.close());
+
+  it('when a person presses Sign out everywhere then the events panel logs their session as Everywhere, not as RP-initiated', async () => {
+    const { agent } = await signIn(stack, '/');
+    const { agent: otherDevice } = await signIn(stack, '/');
+    const before = events.entries().length;
+    const home = await agent.fetch(`${stack.appUrl}/`);
+    const form = parseForms(await home.text(), `${stack.appUrl}/`).find((f) =>
+      f.fields.some((x) => x.name === 'scope' && x.value === 'all'),
+    )!;
+    // To the provider's "Sign out?" page: the app's part is done by then.
+    const done = await agent.submitForm(`${stack.appUrl}/`, form, {}, { stopAt: (url) => url.origin === stack.provider.issuer });
+    expect(done.url.pathname).toBe('/session/end');
+    expect((await me(stack, otherDevice)).status).toBe(401);
+    const added = events
+      .entries()
+      .slice(0, events.entries().length - before)
+      .reverse();
+    expect(added.map((entry) => [entry.kind, entry.source])).toEqual([
+      ['everywhere', 'session'],
+      ['everywhere', 'session'],
+    ]);
+    expect(added[0]!.what).toMatch(/ended here: the user signed out everywhere; .* then the browser went to the provider\.$/);
+    expect(added[1]!.what).toMatch(/signed out everywhere from another device/);
+  });
+
+  it('when a browser asks for /favicon.ico then it gets an empty answer to cache, not a 404', async () => {
+    const response = await fetch(`${stack.appUrl}/favicon.ico`);
+    expect(response.status).toBe(204);
+    expect(response.headers.get('cache-control')).toBe('public, max-age=86400');
   });
 });
