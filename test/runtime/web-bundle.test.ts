@@ -13,12 +13,13 @@ const WEB_ENTRIES = {
   '.': 'src/index.ts',
   './errors': 'src/errors.ts',
   './hono': 'src/adapters/hono.ts',
+  './next': 'src/adapters/next.ts',
   './stores/memory': 'src/stores/memory.ts',
   './stores/durable-object': 'src/stores/durable-object.ts',
 };
 const NODE_ENTRIES = ['src/adapters/node.ts', 'src/adapters/express.ts', 'src/adapters/fastify.ts'];
 /** Frameworks the user brings: resolved at their build, not ours. */
-const PEERS = ['hono', 'hono/*'];
+const PEERS = ['hono', 'hono/*', 'next', 'next/*'];
 const BUILTINS = new Set(builtinModules);
 
 /** Records every import of a Node built-in, by whom, instead of resolving it. */
