@@ -1,5 +1,5 @@
 /**
- * Deno: `deno run --allow-net --allow-env --allow-read --allow-sys --sloppy-imports examples/hono/deno.ts`
+ * Deno: `deno run --allow-net --allow-env --allow-read --sloppy-imports examples/hono/deno.ts`
  * (with the variables app.ts lists). `--sloppy-imports` lets this repository's `.js` imports
  * reach its `.ts` sources; an app importing `oidc-session` from npm does not need it.
  */

@@ -78,7 +78,6 @@ export function runtimes(): Runtime[] {
       '--allow-net',
       '--allow-env',
       '--allow-read',
-      '--allow-sys',
       '--sloppy-imports',
       join(EXAMPLE, 'deno.ts'),
     ]),
