@@ -78,6 +78,9 @@ describe.runIf(available)('in Chromium: sessions and tokens', () => {
       await confirmProviderSignOut(device1.page);
       await device1.page.waitForURL(`${stack.app.url}/?signedOut=everywhere`);
       expect(await device1.page.getByRole('status').innerText()).toContain('You signed out of this app on every device');
+      // The session that asked is logged as what it was: "everywhere", not the RP-initiated transport it used.
+      expect(stack.app.events.entries().filter((e) => e.kind === 'rp-initiated')).toEqual([]);
+      expect(stack.app.events.entries().filter((e) => e.kind === 'everywhere' && e.what.includes('ended here'))).toHaveLength(1);
 
       // Device 2 had its own provider session: only the app's "everywhere" ends it. Its open
       // page hears of device 1's sign-out live, asks, and says its session has ended.

@@ -121,8 +121,10 @@ export interface BrowserStackOptions {
   mode?: 'cookie' | 'server';
   /** Also start a second app (client `other`) on another port. */
   otherApp?: boolean;
-  /** Options of the demo app's createAuth(). */
+  /** Options of the demo app's createAuth(); `store` goes here too. */
   auth?: Partial<AuthOptions>;
+  /** The store's name on the demo page. Default `memory`. */
+  storeName?: string;
   /** Options of the demo app's provider `default`. */
   provider?: Partial<ProviderOptions>;
 }
@@ -145,7 +147,7 @@ export async function startBrowserStack(options: BrowserStackOptions = {}): Prom
   issuer = provider.issuer;
 
   const mode = options.mode ?? 'cookie';
-  const app = mountDemo(demo, provider, 'demo', { session: { mode }, ...options.auth }, mode, options.provider);
+  const app = mountDemo(demo, provider, 'demo', { session: { mode }, ...options.auth }, mode, options.provider, options.storeName);
   // Both apps live on 127.0.0.1, and cookies ignore ports: the second app needs its own cookie names.
   const otherApp = other ? mountDemo(other, provider, 'other', { cookies: { name: 'other' } }, 'cookie') : undefined;
   return {
@@ -206,6 +208,7 @@ function mountDemo(
   overrides: Partial<AuthOptions>,
   mode: string,
   providerOverrides: Partial<ProviderOptions> = {},
+  storeName = 'memory',
 ): AppUnderTest {
   const events = createLogoutLog();
   const auth = createAuth({
@@ -228,7 +231,7 @@ function mountDemo(
   });
   const app = createDemoApp(auth, {
     mode,
-    store: 'memory',
+    store: storeName,
     providerNote: `development provider at ${provider.issuer}`,
     users: provider.users,
     events,
