@@ -6,9 +6,10 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomId } from '../src/core/encoding.js';
+import { SessionRegistry } from '../src/core/registry.js';
 import { CookieSessions } from '../src/core/session/cookie-session.js';
 import { parseCookies, readChunked } from '../src/core/session/cookies.js';
-import type { SessionRecord, TokenRecord } from '../src/core/session/model.js';
+import { decodeSession, decodeTokens } from '../src/core/session/record.js';
 import { Sealer } from '../src/core/session/seal.js';
 import type { Auth, ResolvedConfig } from '../src/index.js';
 
@@ -16,17 +17,18 @@ import type { Auth, ResolvedConfig } from '../src/index.js';
 export async function mintCookies(auth: Auth, secret: string, cookieHeader: string, count: number): Promise<string> {
   const config = { ...auth.config, secrets: [secret] } as unknown as ResolvedConfig;
   if (config.mode !== 'cookie') throw new TypeError('distinct sessions are minted for cookie mode only');
-  const sessions = new CookieSessions(config, await Sealer.create([secret]));
+  const sessions = new CookieSessions(config, await Sealer.create([secret]), new SessionRegistry(config));
   // A sealer of its own: the server's must not have these values cached.
   const reader = await Sealer.create([secret]);
   const cookies = parseCookies(cookieHeader);
-  const record = await reader.unseal<SessionRecord>(readChunked(cookies, sessions.sessionName) ?? '', 'session');
-  const tokens = await reader.unseal<TokenRecord>(readChunked(cookies, sessions.tokensName) ?? '', 'tokens');
+  const record = decodeSession(await reader.unseal(readChunked(cookies, sessions.sessionName) ?? '', 'session'));
+  const tokens = record && decodeTokens(await reader.unseal(readChunked(cookies, sessions.tokensName) ?? '', 'tokens'), record);
   if (!record || !tokens) throw new Error('the logged-in cookie did not unseal: cannot mint copies');
   const lines: string[] = [];
   for (let i = 0; i < count; i++) {
+    // A copy of the login under another id: the same user, another session.
     const id = randomId();
-    const setCookies = await sessions.write({ ...record, id }, { ...tokens, id }, new Map());
+    const setCookies = await sessions.write({ ...record, id }, { ...tokens, sessionId: id }, new Map());
     lines.push(setCookies.map((line) => line.split(';')[0]).join('; '));
   }
   // A file of its own: two scenarios mint at the same time.

@@ -17,7 +17,7 @@ import { resolveConfig } from '../src/config.js';
 import { Context } from '../src/core/context.js';
 import { randomId } from '../src/core/encoding.js';
 import { endSessions } from '../src/core/logout/provider-sessions.js';
-import type { SessionRecord, TokenRecord } from '../src/core/session/model.js';
+import { newSession } from '../src/core/session/record.js';
 import { Sealer } from '../src/core/session/seal.js';
 import type { Store } from '../src/core/store.js';
 import { type Auth, type AuthOptions, createAuth } from '../src/index.js';
@@ -118,23 +118,17 @@ async function setUp(store: Store, issuer: LogoutTokenIssuer, mode: 'cookie' | '
 
 /** One session as a login writes it (ServerSessions.write: random id, SHA-256, record, indexes). */
 async function addSession(ctx: Context, sub: string, sid: string): Promise<void> {
-  const now = Math.floor(Date.now() / 1000);
-  const id = randomId();
-  const record: SessionRecord = {
-    v: 1,
-    id,
-    p: 'default',
-    iss: ctx.config.providers.default!.issuer,
-    sub,
+  const record = newSession({
+    provider: 'default',
+    issuer: ctx.config.providers.default!.issuer,
+    subject: sub,
     sid,
-    u: { sub, name: `User ${sub}`, email: `${sub}@example.com`, email_verified: true, preferred_username: sub },
-    idt: ID_TOKEN,
-    c: now - 10,
-    a: now + 7 * 86_400,
-    t: now,
-  };
-  const tokens: TokenRecord = { v: 1, id, at: randomId(32) };
-  await ctx.sessions.write(record, tokens, new Map());
+    user: { sub, name: `User ${sub}`, email: `${sub}@example.com`, email_verified: true, preferred_username: sub },
+    idToken: ID_TOKEN,
+    absoluteDuration: 7 * 86_400,
+    createdAt: Date.now() / 1000 - 10,
+  });
+  await ctx.sessions.write(record, { sessionId: record.id, accessToken: randomId(32) }, new Map());
 }
 
 /** Adds sessions `from`…`to - 1`; those numbered below `userSessions` belong to the user. */

@@ -1,13 +1,14 @@
 import type * as oidc from 'openid-client';
 import { WriteBudget } from './budget.js';
-import { describe, Providers } from './providers.js';
+import { describe } from './describe.js';
+import { Providers } from './providers.js';
 import { SessionRegistry } from './registry.js';
 import { CookieSessions } from './session/cookie-session.js';
 import { type CookieAttributes, parseCookies, serializeCookie } from './session/cookies.js';
-import { expiresAt, type ReadResult, type SessionBackend, type SessionRecord, type TokenRecord, toSession } from './session/model.js';
+import { expiresAt, type ReadResult, type SessionBackend, toSession } from './session/model.js';
+import type { SessionRecord, TokenRecord } from './session/record.js';
 import type { Sealer } from './session/seal.js';
 import { ServerSessions } from './session/server-session.js';
-import { Refresher } from './tokens.js';
 import type { Logger, LogoutReason, ProviderLogoutEvent, ResolvedConfig, ResolvedProvider, Session } from './types.js';
 
 /** At most one "store is down" error line per this many milliseconds. */
@@ -16,58 +17,57 @@ const STORE_ERROR_LOG_INTERVAL_MS = 10_000;
 /** Short-lived cookies scoped to one route: the login transaction and the logout state. */
 export type TransientScope = 'callback' | 'logout';
 
-/** Everything a route needs, built once per `createAuth()`. */
+/**
+ * Everything a flow needs, built once per `createAuth()`: the configuration, the session backend
+ * of the configured mode, the registry, the providers, hooks and logging. It knows no flow:
+ * routes and flows depend on it, never the other way round.
+ */
 export class Context {
   readonly config: ResolvedConfig;
   readonly sealer: Sealer;
   readonly sessions: SessionBackend;
   readonly registry: SessionRegistry;
   readonly providers: Providers;
-  readonly refresher = new Refresher();
-  #storeErrorLoggedAt = 0;
   readonly logger: Logger;
   /** `__Secure-` on https: a prefix that, unlike `__Host-`, allows a narrower Path. */
   readonly transientPrefix: string;
+  /** Every cookie of ours starts with one of these; the others in a request are not even parsed. */
+  readonly #cookiePrefixes: readonly string[];
+  #storeErrorLoggedAt = 0;
 
   constructor(config: ResolvedConfig, sealer: Sealer) {
     this.config = config;
     this.sealer = sealer;
     this.registry = new SessionRegistry(config);
-    this.sessions = config.mode === 'server' ? new ServerSessions(config, this.registry) : new CookieSessions(config, sealer);
+    this.sessions =
+      config.mode === 'server' ? new ServerSessions(config, this.registry) : new CookieSessions(config, sealer, this.registry);
     this.providers = new Providers(config);
     this.logger = config.logger;
     this.transientPrefix = config.secure ? '__Secure-' : '';
+    const stem = `${config.cookieName}.`;
+    this.#cookiePrefixes = config.secure ? [`__Host-${stem}`, `__Secure-${stem}`, stem] : [stem];
   }
 
   /**
-   * The session of a request, every check applied: sealed or stored record, expiry, a
-   * provider still configured, and (cookie mode) no tombstone from an OP-initiated logout.
-   * A store that fails makes the request signed out — fail closed — without deleting the
-   * cookie, so the session comes back when the store does.
+   * The session of a request, every check applied: the backend's (sealed or stored record,
+   * expiry, revocation, tombstones) and a provider still configured. A session that just ended
+   * is reported to `onLogout` once. A store that fails makes the request signed out — fail
+   * closed — without deleting the cookie, so the session comes back when the store does.
    */
   async readSession(cookies: Map<string, string>, { hooks = true } = {}): Promise<ReadResult> {
-    let read: ReadResult;
     try {
-      read = await this.sessions.read(cookies);
-      if (read.expired && hooks && (await this.#firstReport(read.expired))) {
-        await this.hook('onLogout', toSession(this.config, read.expired, null), 'expired');
+      const read = await this.sessions.read(cookies);
+      const ended = read.ended;
+      if (ended?.reason && hooks && (await this.#firstReport(ended.record))) {
+        await this.hook('onLogout', toSession(this.config, ended.record, null), ended.reason);
       }
-      const record = read.record;
-      if (!record) return read;
-      if (!this.#fromConfiguredProvider(record))
-        return { record: null, expired: null, setCookies: await this.sessions.clear(cookies, record) };
-      const endedBy = this.config.mode === 'cookie' ? await this.registry.endedBy(record) : null;
-      if (endedBy) {
-        // A revoked id was already reported at its logout; a tombstone is news to this cookie.
-        if (hooks && endedBy !== 'local' && (await this.#firstReport(record))) {
-          await this.hook('onLogout', toSession(this.config, record, null), endedBy);
-        }
-        return { record: null, expired: null, setCookies: await this.sessions.clear(cookies, record) };
+      if (read.record && !this.#fromConfiguredProvider(read.record)) {
+        return { record: null, ended: null, setCookies: this.sessions.deleteCookies(cookies) };
       }
       return read;
     } catch (error) {
       this.storeFailed(error);
-      return { record: null, expired: null, setCookies: [], unavailable: true };
+      return { record: null, ended: null, setCookies: [], unavailable: true };
     }
   }
 
@@ -108,11 +108,16 @@ export class Context {
   }
 
   #fromConfiguredProvider(record: SessionRecord): boolean {
-    return Object.hasOwn(this.config.providers, record.p) && this.config.providers[record.p]!.issuer === record.iss;
+    return Object.hasOwn(this.config.providers, record.provider) && this.config.providers[record.provider]!.issuer === record.issuer;
   }
 
   cookiesOf(request: Request): Map<string, string> {
-    return parseCookies(request.headers.get('cookie'));
+    return this.cookiesFrom(request.headers.get('cookie'));
+  }
+
+  /** Our cookies in a `Cookie` header; an app's other cookies are skipped unparsed. */
+  cookiesFrom(header: string | null | undefined): Map<string, string> {
+    return parseCookies(header, this.#cookiePrefixes);
   }
 
   transientAttributes(scope: TransientScope, maxAge = 0): CookieAttributes {

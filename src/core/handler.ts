@@ -1,5 +1,6 @@
 import { Context } from './context.js';
 import { csrfTokenFor } from './csrf.js';
+import { describe } from './describe.js';
 import { nowSeconds } from './encoding.js';
 import { htmlPage, json, paragraph } from './html.js';
 import { finishLogin, startLogin } from './login.js';
@@ -7,10 +8,9 @@ import { backchannelLogout, backchannelWrongMethod } from './logout/back-channel
 import { frontchannelLogout } from './logout/front-channel.js';
 import { endSessions } from './logout/provider-sessions.js';
 import { logout, logoutCallback, logoutConfirmation } from './logout/rp-initiated.js';
-import { describe } from './providers.js';
+import { Refresher } from './refresh.js';
 import { safeReturnTo } from './return-to.js';
-import { parseCookies } from './session/cookies.js';
-import type { TokenRecord } from './session/model.js';
+import type { TokenRecord } from './session/record.js';
 import { Sealer } from './session/seal.js';
 import type { Auth, PublicConfig, ResolvedConfig, ResolvedProvider, Session, SessionResult } from './types.js';
 
@@ -51,6 +51,8 @@ export function createHandler(config: ResolvedConfig): Auth {
   // Key derivation is async (WebCrypto); it runs once, on first use.
   let contextPromise: Promise<Context> | undefined;
   const context = () => (contextPromise ??= Sealer.create(config.secrets).then((sealer) => new Context(config, sealer)));
+  // Refreshes in flight and just done, per session: shared by the requests of this instance.
+  const refresher = new Refresher();
   const table = new Map<string, Routes>();
   for (const [path, routes] of Object.entries(ROUTES)) table.set(config.basePath + path, routes);
   for (const provider of Object.values(config.providers)) {
@@ -75,14 +77,14 @@ export function createHandler(config: ResolvedConfig): Auth {
 
   async function readSession(cookieHeader: string | null | undefined, hooks = true, force = false): Promise<SessionResult> {
     const ctx = await context();
-    const cookies = parseCookies(cookieHeader);
+    const cookies = ctx.cookiesFrom(cookieHeader);
     const { record, setCookies } = await ctx.readSession(cookies, { hooks });
     if (!record) return { session: null, setCookies };
     // The tokens cookie is decrypted only when the app may see a token or one may need refreshing.
     const needTokens = force || config.exposeTokens.length > 0 || config.autoRefresh !== null;
     const tokens = needTokens ? await ctx.sessions.readTokens(cookies, record) : null;
     if (hooks && (force || dueForRefresh(tokens))) {
-      const outcome = await ctx.refresher.refresh(ctx, cookies, record, tokens, force);
+      const outcome = await refresher.refresh(ctx, cookies, record, tokens, force);
       if (outcome.kind === 'ended') return { session: null, setCookies: outcome.setCookies };
       if (outcome.kind === 'refreshed') {
         return { session: ctx.toSession(outcome.record, outcome.tokens), setCookies: [...setCookies, ...outcome.setCookies] };
@@ -93,7 +95,10 @@ export function createHandler(config: ResolvedConfig): Auth {
 
   function dueForRefresh(tokens: TokenRecord | null): boolean {
     return (
-      config.autoRefresh !== null && tokens?.rt !== undefined && tokens.ate !== undefined && tokens.ate - nowSeconds() <= config.autoRefresh
+      config.autoRefresh !== null &&
+      tokens?.refreshToken !== undefined &&
+      tokens.accessTokenExpiresAt !== undefined &&
+      tokens.accessTokenExpiresAt - nowSeconds() <= config.autoRefresh
     );
   }
 
@@ -111,7 +116,7 @@ export function createHandler(config: ResolvedConfig): Auth {
 
   async function csrfToken(cookieHeader: string | null | undefined): Promise<string> {
     const ctx = await context();
-    const cookies = parseCookies(cookieHeader);
+    const cookies = ctx.cookiesFrom(cookieHeader);
     return csrfTokenFor(ctx, cookies, (await ctx.readSession(cookies)).record !== null);
   }
 

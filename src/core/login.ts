@@ -2,10 +2,11 @@ import * as oidc from 'openid-client';
 import type { Context } from './context.js';
 import { nowSeconds, randomId, timingSafeEqual } from './encoding.js';
 import { escapeHtml, htmlPage, link, paragraph, redirect } from './html.js';
+import { checkAuthorizedParty, checkIssuedAt } from './id-token.js';
 import { describeProviderError } from './provider-errors.js';
 import { safeReturnTo } from './return-to.js';
 import { deleteCookie, serializeCookie } from './session/cookies.js';
-import { claimsRecord, type SessionRecord, type TokenRecord, userClaims } from './session/model.js';
+import { newSession, type SessionRecord, type TokenRecord, userClaims } from './session/record.js';
 import type { ResolvedProvider, UserClaims } from './types.js';
 
 /** Lifetime of a login attempt: the user has this long at the provider's login page. */
@@ -24,7 +25,7 @@ const WARN_SESSION_COOKIE_BYTES = 8 * 1024;
 /** What the transaction cookie holds between `/login` and `/callback`. */
 interface Transaction {
   v: 1;
-  p: string;
+  provider: string;
   state: string;
   nonce: string;
   verifier: string;
@@ -55,7 +56,7 @@ export async function startLogin(ctx: Context, request: Request, url: URL): Prom
   const binding = browserBinding(ctx, ctx.cookiesOf(request));
   const tx: Transaction = {
     v: 1,
-    p: provider.name,
+    provider: provider.name,
     state: oidc.randomState(),
     nonce: oidc.randomNonce(),
     verifier: oidc.randomPKCECodeVerifier(),
@@ -138,7 +139,7 @@ export async function finishLogin(ctx: Context, request: Request, url: URL): Pro
   const found = await findTransaction(ctx, cookies, url.searchParams.get('state'));
   if (!found) return staleCallback(ctx, signedIn, ctx.config.defaultReturnTo);
   const { tx, clearTx } = found;
-  const provider = ctx.providers.get(tx.p);
+  const provider = ctx.providers.get(tx.provider);
   if (!provider) return staleCallback(ctx, signedIn, tx.returnTo, [clearTx]);
   const discovered = await ctx.discoverOrNull(provider, 'login');
   if (!discovered) return providerUnreachable(provider, [clearTx]);
@@ -247,47 +248,23 @@ async function exchangeCode(
     const info = await oidc.fetchUserInfo(discovered, response.access_token, claims.sub);
     user = { ...info, ...user };
   }
-  const now = nowSeconds();
-  const id = randomId();
-  const record: SessionRecord = {
-    v: 1,
-    id,
-    p: provider.name,
-    iss: claims.iss,
-    sub: claims.sub,
-    ...(typeof claims.sid === 'string' ? { sid: claims.sid } : {}),
-    ...claimsRecord(user, response.id_token),
-    // Login time to the millisecond: "ended at or before T" must not catch a login made just after T.
-    c: Date.now() / 1000,
-    a: now + ctx.config.absoluteDuration,
-    t: now,
-  };
+  const record = newSession({
+    provider: provider.name,
+    issuer: claims.iss,
+    subject: claims.sub,
+    sid: typeof claims.sid === 'string' ? claims.sid : undefined,
+    user,
+    idToken: response.id_token,
+    absoluteDuration: ctx.config.absoluteDuration,
+  });
   const expiresIn = response.expiresIn();
-  const tokens: TokenRecord = {
-    v: 1,
-    id,
-    at: response.access_token,
-    ...(expiresIn !== undefined ? { ate: now + expiresIn } : {}),
-    ...(ctx.config.storeRefreshToken && response.refresh_token ? { rt: response.refresh_token } : {}),
-  };
+  const tokens: TokenRecord = Object.freeze({
+    sessionId: record.id,
+    accessToken: response.access_token,
+    ...(expiresIn !== undefined ? { accessTokenExpiresAt: nowSeconds() + expiresIn } : {}),
+    ...(ctx.config.storeRefreshToken && response.refresh_token ? { refreshToken: response.refresh_token } : {}),
+  });
   return { record, tokens };
-}
-
-/**
- * Core §3.1.3.7 step 10 leaves the acceptable `iat` range to the client; openid-client only
- * checks its type. A token issued in the future (beyond the clock tolerance) is refused.
- */
-export function checkIssuedAt(ctx: Context, claims: oidc.IDToken): void {
-  if (claims.iat > nowSeconds() + ctx.config.clockTolerance) {
-    throw new Error(`the ID token's iat is in the future (more than clockTolerance = ${ctx.config.clockTolerance} s ahead)`);
-  }
-}
-
-/** Core §3.1.3.7 steps 4–5: with several audiences `azp` must be present, and when present it must be us. */
-function checkAuthorizedParty(claims: oidc.IDToken, provider: ResolvedProvider): void {
-  const audiences = Array.isArray(claims.aud) ? claims.aud : [claims.aud];
-  if (audiences.length > 1 && claims.azp === undefined) throw new Error('ID token has several audiences and no azp');
-  if (claims.azp !== undefined && claims.azp !== provider.clientId) throw new Error('ID token azp is not our client_id');
 }
 
 function transactionName(ctx: Context, state: string): string {

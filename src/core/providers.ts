@@ -92,13 +92,3 @@ function clientAuth(provider: ResolvedProvider): oidc.ClientAuth {
       return oidc.ClientSecretBasic(provider.clientSecret);
   }
 }
-
-/** One line for a log: the error's message and code, never a token. */
-export function describe(error: unknown): string {
-  if (error instanceof Error) {
-    const code = (error as { code?: unknown }).code;
-    const cause = error.cause instanceof Error ? `: ${error.cause.message}` : '';
-    return `${typeof code === 'string' ? `${code}: ` : ''}${error.message}${cause}`;
-  }
-  return String(error);
-}

@@ -14,14 +14,14 @@ export type LogoutTarget =
 
 /** The fields of a session the registry needs: who, which client and provider session, and when it began. */
 export interface RegisteredSession {
-  id: string;
+  readonly id: string;
   /** Provider key: gives the client (`aud`). */
-  p: string;
-  iss: string;
-  sub: string;
-  sid?: string;
+  readonly provider: string;
+  readonly issuer: string;
+  readonly subject: string;
+  readonly sid?: string;
   /** Login time, epoch seconds with milliseconds. */
-  c: number;
+  readonly createdAt: number;
 }
 
 const CHANNELS: readonly Channel[] = ['back-channel', 'front-channel', 'everywhere'];
@@ -30,20 +30,21 @@ const CHANNELS: readonly Channel[] = ['back-channel', 'front-channel', 'everywhe
 export interface IndexEntry {
   member: string;
   id: string;
-  c: number;
+  createdAt: number;
 }
 
-const memberOf = (session: RegisteredSession) => `${session.id} ${session.c}`;
+const memberOf = (session: RegisteredSession) => `${session.id} ${session.createdAt}`;
 
 function parseMember(member: string): IndexEntry {
   const space = member.indexOf(' ');
   // An entry without a time counts as "began at the dawn of time": any logout ends it.
-  return space < 0 ? { member, id: member, c: 0 } : { member, id: member.slice(0, space), c: Number(member.slice(space + 1)) };
+  if (space < 0) return { member, id: member, createdAt: 0 };
+  return { member, id: member.slice(0, space), createdAt: Number(member.slice(space + 1)) };
 }
 
 /**
  * Knows which local sessions belong to `(iss, aud, sid)` and `(iss, aud, sub)`, on every
- * instance, through the store. Two models (DESIGN.md §3):
+ * instance, through the store. Two models (docs/architecture.md):
  *
  * - cookie mode keeps no session server-side, so a logout leaves a **tombstone**: "sessions of
  *   this target that began at or before T are ended". Every session read checks them, in one
@@ -74,7 +75,7 @@ export class SessionRegistry {
     const { keys, channels } = this.#checkKeys(session);
     const [revoked, ...times] = await this.#store.getMany(keys);
     if (revoked !== null && revoked !== undefined) return 'local';
-    const hit = times.findIndex((time) => time !== null && time !== undefined && session.c <= Number(time));
+    const hit = times.findIndex((time) => time !== null && time !== undefined && session.createdAt <= Number(time));
     return hit < 0 ? null : channels[hit]!;
   }
 
@@ -196,9 +197,9 @@ export class SessionRegistry {
   }
 
   #targetsOf(session: RegisteredSession): LogoutTarget[] {
-    const aud = this.#aud(session.p);
-    const targets: LogoutTarget[] = [{ iss: session.iss, aud, sub: session.sub }];
-    if (session.sid !== undefined) targets.push({ iss: session.iss, aud, sid: session.sid });
+    const aud = this.#aud(session.provider);
+    const targets: LogoutTarget[] = [{ iss: session.issuer, aud, sub: session.subject }];
+    if (session.sid !== undefined) targets.push({ iss: session.issuer, aud, sid: session.sid });
     return targets;
   }
 
@@ -218,6 +219,3 @@ const tombstoneKey = (target: LogoutTarget, channel: Channel) => `tomb-${channel
 const indexKey = (target: LogoutTarget) => `idx:${targetPart(target)}`;
 const jtiKey = (iss: string, jti: string) => `jti:${JSON.stringify([iss, jti])}`;
 const revokedKey = (id: string) => `revoked:${id}`;
-
-/** Key of a stored session (server mode), from the SHA-256 of its cookie id. */
-export const sessionKey = (digest: string) => `sess:${digest}`;

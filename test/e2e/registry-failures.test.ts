@@ -5,6 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Context } from '../../src/core/context.js';
+import { touched } from '../../src/core/session/record.js';
 import { Sealer } from '../../src/core/session/seal.js';
 import type { Store } from '../../src/core/store.js';
 import type { ResolvedConfig } from '../../src/core/types.js';
@@ -146,7 +147,7 @@ describe('server mode: a deleted session stays deleted', () => {
     const tokens = await ctx.sessions.readTokens(cookies, record!);
     expect((await backchannel(auth, await issuer.logoutToken('app', { sid: 'late-write' }))).status).toBe(200);
     // What an idle roll or a refresh in flight would do: write the session it read earlier.
-    await ctx.sessions.update({ ...record!, t: record!.t + 1 }, tokens!, cookies);
+    await ctx.sessions.update(touched(record!, record!.touchedAt + 1), tokens!, cookies);
     expect(await isSignedIn(auth, cookie)).toBe(false);
   });
 });

@@ -4,8 +4,7 @@
  */
 
 import { Context } from '../../src/core/context.js';
-import { randomId } from '../../src/core/encoding.js';
-import type { SessionRecord } from '../../src/core/session/model.js';
+import { newSession } from '../../src/core/session/record.js';
 import { Sealer } from '../../src/core/session/seal.js';
 import type { ResolvedConfig } from '../../src/core/types.js';
 import type { Auth } from '../../src/index.js';
@@ -26,24 +25,18 @@ export interface MintOptions {
 export async function mintSession(auth: Auth, secret: string, options: MintOptions = {}): Promise<string> {
   const config = { ...auth.config, secrets: [secret] } as unknown as ResolvedConfig;
   const provider = config.providers[options.provider ?? config.defaultProvider]!;
-  const now = Math.floor(Date.now() / 1000);
-  const c = options.createdAt ?? now;
-  const id = randomId();
-  const record: SessionRecord = {
-    v: 1,
-    id,
-    p: provider.name,
-    iss: provider.issuer,
-    sub: options.sub ?? 'alice',
-    ...(options.sid === null ? {} : { sid: options.sid ?? 'sid-1' }),
-    u: { sub: options.sub ?? 'alice', ...options.claims },
-    idt: options.idToken ?? 'x.y.z',
-    c,
-    a: c + config.absoluteDuration,
-    t: now,
-  };
+  const record = newSession({
+    provider: provider.name,
+    issuer: provider.issuer,
+    subject: options.sub ?? 'alice',
+    sid: options.sid === null ? undefined : (options.sid ?? 'sid-1'),
+    user: { sub: options.sub ?? 'alice', ...options.claims },
+    idToken: options.idToken ?? 'x.y.z',
+    absoluteDuration: config.absoluteDuration,
+    createdAt: options.createdAt ?? Math.floor(Date.now() / 1000),
+  });
   const ctx = new Context(config, await Sealer.create(config.secrets));
-  const setCookies = await ctx.sessions.write(record, { v: 1, id, at: 'access' }, new Map());
+  const setCookies = await ctx.sessions.write(record, { sessionId: record.id, accessToken: 'access' }, new Map());
   return setCookies.map((line) => line.split(';')[0]).join('; ');
 }
 

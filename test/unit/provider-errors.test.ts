@@ -7,8 +7,8 @@ import type { AddressInfo } from 'node:net';
 import * as oidc from 'openid-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resolveConfig } from '../../src/config.js';
+import { describe as describePlain } from '../../src/core/describe.js';
 import { describeProviderError } from '../../src/core/provider-errors.js';
-import { describe as describePlain } from '../../src/core/providers.js';
 import type { ResolvedProvider } from '../../src/core/types.js';
 import { type Auth, type AuthOptions, type ClientAuthMethod, createAuth } from '../../src/index.js';
 

@@ -1,8 +1,9 @@
 import { identifierTooLong, MAX_IDENTIFIER_BYTES } from '../budget.js';
 import type { Context } from '../context.js';
 import { htmlPage, paragraph } from '../html.js';
-import type { SessionRecord } from '../session/model.js';
+import type { SessionRecord } from '../session/record.js';
 import type { ResolvedProvider } from '../types.js';
+import { endLocalSession } from './local.js';
 import { endProviderSessions } from './provider-sessions.js';
 
 /**
@@ -21,7 +22,7 @@ export async function frontchannelLogout(ctx: Context, request: Request, url: UR
   const sid = url.searchParams.get('sid');
   const cookies = ctx.cookiesOf(request);
   const { record } = await ctx.readSession(cookies);
-  const ownSession = record?.p === provider.name ? record : null;
+  const ownSession = record?.provider === provider.name ? record : null;
   const setCookies: string[] = [];
 
   if (iss !== null && sid !== null) {
@@ -76,10 +77,8 @@ async function endBySid(ctx: Context, provider: ResolvedProvider, sid: string): 
   }
 }
 
-async function endOwn(ctx: Context, cookies: Map<string, string>, record: SessionRecord): Promise<string[]> {
-  const setCookies = await ctx.sessions.clear(cookies, record);
-  await ctx.hook('onLogout', ctx.toSession(record, null), 'front-channel');
-  return setCookies;
+function endOwn(ctx: Context, cookies: Map<string, string>, record: SessionRecord): Promise<string[]> {
+  return endLocalSession(ctx, cookies, record, null, 'front-channel');
 }
 
 function notSignedOut(provider: ResolvedProvider): Response {

@@ -1,13 +1,13 @@
 import type { Context } from '../context.js';
-import { nowSeconds } from '../encoding.js';
-import type { SessionRecord, TokenRecord } from '../session/model.js';
+import type { SessionRecord, TokenRecord } from '../session/record.js';
 import type { LogoutReason } from '../types.js';
 
 /**
- * Ends the session in this app: deletes every session and tokens cookie (and chunk)
- * the request carried, with the attributes they were set with, then tells `onLogout`.
- * Always runs before anything that talks to the provider, so a provider that is down
- * cannot keep the user signed in here.
+ * Ends the session in this app: deletes every session and tokens cookie (and chunk) the
+ * request carried, with the attributes they were set with; ends the session where it lives
+ * (so no copy of the cookie works); then tells `onLogout`. Always runs before anything that
+ * talks to the provider, so a provider that is down cannot keep the user signed in here, and
+ * a store that is down cannot keep the cookies in the browser.
  */
 export async function endLocalSession(
   ctx: Context,
@@ -16,18 +16,13 @@ export async function endLocalSession(
   tokens: TokenRecord | null,
   reason: LogoutReason,
 ): Promise<string[]> {
-  const setCookies = await ctx.sessions.clear(cookies, record);
-  if (record && ctx.config.mode === 'cookie') await revoke(ctx, record);
-  if (record) await ctx.hook('onLogout', ctx.toSession(record, tokens), reason);
-  return setCookies;
-}
-
-/** Cookie mode: deleting the cookie is not enough if a copy exists; the store remembers the id. */
-async function revoke(ctx: Context, record: SessionRecord): Promise<void> {
+  const setCookies = ctx.sessions.deleteCookies(cookies);
+  if (!record) return setCookies;
   try {
-    await ctx.registry.revoke(record.id, record.a - nowSeconds() + ctx.config.clockTolerance);
+    await ctx.sessions.end(cookies, record);
   } catch (error) {
-    // The cookies are deleted anyway: a store outage must not keep anyone signed in here.
     ctx.storeFailed(error);
   }
+  await ctx.hook('onLogout', ctx.toSession(record, tokens), reason);
+  return setCookies;
 }

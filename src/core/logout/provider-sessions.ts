@@ -1,12 +1,14 @@
 import type { Context } from '../context.js';
-import type { Channel, IndexEntry, LogoutTarget } from '../registry.js';
-import { ServerSessions, type StoredSession } from '../session/server-session.js';
+import type { Channel, LogoutTarget } from '../registry.js';
 import type { ResolvedProvider } from '../types.js';
 
 /**
- * Ends, on every instance, the sessions an OP-initiated logout names (§2.7 of Back-Channel
- * Logout; Front-Channel Logout §2), counting only sessions that began at or before `at`.
- * Returns how many stored sessions ended (null in cookie mode, where cookies end when next seen).
+ * Ends, on every instance, the sessions an OP-initiated logout names (Back-Channel Logout §2.7;
+ * Front-Channel Logout §2), counting only sessions that began at or before `at`, and tells
+ * `onProviderLogout`. Returns how many stored sessions ended (null in cookie mode, where
+ * cookies end when next seen).
+ *
+ * @see https://openid.net/specs/openid-connect-backchannel-1_0.html#BCActions
  */
 export async function endProviderSessions(
   ctx: Context,
@@ -32,43 +34,12 @@ export async function endProviderSessions(
 }
 
 /**
- * Ends the sessions of a target that began at or before `at`, on every instance: cookie mode
- * writes a tombstone that every instance checks on its next read; server mode deletes the
- * stored sessions and tells `onLogout` about each.
+ * Ends the sessions of a target that began at or before `at`, on every instance, through the
+ * session backend (a tombstone in cookie mode, deleted stored sessions in server mode), and
+ * tells `onLogout` about each stored session it read.
  */
 export async function endSessions(ctx: Context, target: LogoutTarget, at: number, channel: Channel): Promise<number | null> {
-  if (!(ctx.sessions instanceof ServerSessions)) {
-    await ctx.registry.tombstone(target, at, channel);
-    return null;
-  }
-  return deleteStored(ctx, ctx.sessions, target, at, channel);
-}
-
-async function deleteStored(ctx: Context, sessions: ServerSessions, target: LogoutTarget, at: number, channel: Channel): Promise<number> {
-  // Index entries carry login times: a session that began after the logout is a fresh login, never ended by it.
-  const candidates = (await ctx.registry.sessionIds(target)).filter((entry) => entry.c <= at);
-  // Reading the sessions costs O(k) parses; do it only when a hook wants them, or to check the
-  // sub of a sid-named session (a token naming both).
-  const read = ctx.config.onLogout !== undefined || (target.sid !== undefined && target.sub !== undefined);
-  const stored = read ? await sessions.readByHash(candidates.map((e) => e.id)) : null;
-  const doomed: IndexEntry[] = [];
-  const gone: IndexEntry[] = [];
-  const ended: StoredSession[] = [];
-  candidates.forEach((entry, i) => {
-    const session = stored?.[i];
-    if (stored && session === null) gone.push(entry);
-    else if (!session || target.sub === undefined || session.r.sub === target.sub) {
-      doomed.push(entry);
-      if (session) ended.push(session);
-    }
-  });
-  await sessions.deleteByHash(
-    doomed.map((e) => e.id),
-    ended.map((s) => s.r),
-  );
-  // One removal for the target's index; the ended sessions' other index entries go at their
-  // user's next login or logout (a stale entry points at nothing and is pruned then).
-  await ctx.registry.prune(target, [...doomed, ...gone]);
-  for (const session of ended) await ctx.hook('onLogout', ctx.toSession(session.r, session.k), channel);
-  return doomed.length;
+  const ended = await ctx.sessions.endTarget(target, at, channel, ctx.config.onLogout !== undefined);
+  for (const session of ended.sessions) await ctx.hook('onLogout', ctx.toSession(session.record, session.tokens), channel);
+  return ended.count;
 }

@@ -4,8 +4,8 @@ import { checkCsrfToken, csrfTokenFor, isSameOriginRequest } from '../csrf.js';
 import { nowSeconds, randomId, timingSafeEqual } from '../encoding.js';
 import { escapeHtml, htmlPage, link, paragraph, redirect } from '../html.js';
 import { safeReturnTo } from '../return-to.js';
-import { type SessionRecord, type TokenRecord, userOf } from '../session/model.js';
-import { revokeTokens } from '../tokens.js';
+import { revokeTokens } from '../revocation.js';
+import { type SessionRecord, type TokenRecord, userOf } from '../session/record.js';
 import type { ResolvedProvider } from '../types.js';
 import { endSessionUrlWith, standardEndSessionParams } from './end-session.js';
 import { endLocalSession } from './local.js';
@@ -23,7 +23,7 @@ interface LogoutState {
   state: string;
   returnTo: string;
   /** Tokens to revoke once the provider sends the browser back (revokeOnLogout). */
-  revoke?: { p: string; rt?: string; at?: string };
+  revoke?: { provider: string; refreshToken?: string; accessToken?: string };
   exp: number;
 }
 
@@ -33,7 +33,7 @@ export async function logoutConfirmation(ctx: Context, request: Request, url: UR
   const { record } = await ctx.readSession(cookies);
   const csrfToken = await csrfTokenFor(ctx, cookies, record !== null);
   const returnTo = safeReturnTo(url.searchParams.get('returnTo'), ctx.config.origin) ?? '';
-  const provider = record ? ctx.providers.get(record.p) : undefined;
+  const provider = record ? ctx.providers.get(record.provider) : undefined;
   const field = (name: string, value: string) => `<input type="hidden" name="${name}" value="${escapeHtml(value)}">`;
   const form = (federated: boolean, label: string, primary: boolean) =>
     `<form method="post" action="${escapeHtml(`${ctx.config.basePath}/logout`)}" style="display:inline">` +
@@ -76,7 +76,7 @@ export async function logout(ctx: Context, request: Request): Promise<Response> 
     return forbidden('This sign-out form has expired. Go back, reload the page and try again.');
   }
   const tokens = record ? await ctx.sessions.readTokens(cookies, record) : null;
-  const provider = record ? ctx.providers.get(record.p) : undefined;
+  const provider = record ? ctx.providers.get(record.provider) : undefined;
   const federated = provider?.federatedLogout === true && form?.get('federated') !== 'false';
   const setCookies = await endLocalSession(ctx, cookies, record, tokens, federated ? 'rp-initiated' : 'local');
   if (record && form?.get('scope') === 'all' && !(await signOutEverywhere(ctx, record))) return everywhereFailed(setCookies);
@@ -87,7 +87,7 @@ export async function logout(ctx: Context, request: Request): Promise<Response> 
   // redirect (the Keycloak pitfall): the token travels to our callback, or is not revoked at all.
   if (revoke && provider && !federated) await revokeTokens(ctx, provider, revoke);
   if (!federated || !provider) return afterLocalLogout(ctx, state, setCookies);
-  return toEndSession(ctx, provider, record!, record!.idt, state, setCookies);
+  return toEndSession(ctx, provider, record!, record!.idToken, state, setCookies);
 }
 
 /**
@@ -106,8 +106,8 @@ async function logoutWithoutStore(ctx: Context, cookies: Map<string, string>): P
 
 /** Only the one token that will be revoked travels (refresh, else access): the state cookie stays small. */
 function tokenToRevoke(provider: string, tokens: TokenRecord): LogoutState['revoke'] {
-  if (tokens.rt) return { p: provider, rt: tokens.rt };
-  return tokens.at ? { p: provider, at: tokens.at } : undefined;
+  if (tokens.refreshToken) return { provider, refreshToken: tokens.refreshToken };
+  return tokens.accessToken ? { provider, accessToken: tokens.accessToken } : undefined;
 }
 
 /** `scope=all`: every session of this user from this issuer ends too, on every device and instance. False when the store failed. */
@@ -115,12 +115,12 @@ async function signOutEverywhere(ctx: Context, record: SessionRecord): Promise<b
   try {
     const ended = await endSessions(
       ctx,
-      { iss: record.iss, aud: ctx.providers.get(record.p)?.clientId ?? '', sub: record.sub },
+      { iss: record.issuer, aud: ctx.providers.get(record.provider)?.clientId ?? '', sub: record.subject },
       Date.now() / 1000,
       'everywhere',
     );
     ctx.logger.info?.(
-      `logout everywhere (provider=${record.p}): ${ended === null ? 'tombstone written' : `${ended} other session(s) ended`}`,
+      `logout everywhere (provider=${record.provider}): ${ended === null ? 'tombstone written' : `${ended} other session(s) ended`}`,
     );
     return true;
   } catch (error) {
@@ -257,7 +257,7 @@ export async function logoutCallback(ctx: Context, request: Request, url: URL): 
  * (Keycloak does exactly that), so their sessions would live on.
  */
 async function revokeSaved(ctx: Context, revoke: LogoutState['revoke']): Promise<void> {
-  const provider = revoke ? ctx.providers.get(revoke.p) : undefined;
+  const provider = revoke ? ctx.providers.get(revoke.provider) : undefined;
   if (revoke && provider) await revokeTokens(ctx, provider, revoke);
 }
 

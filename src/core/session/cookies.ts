@@ -1,7 +1,7 @@
 /**
  * Cookie parsing, serialisation and chunking.
  *
- * @see ../../../../shared/specs/rfc6265bis.txt (RFC 6265bis §4.1, §5.6 limits, §4.1.3 prefixes)
+ * @see https://datatracker.ietf.org/doc/html/draft-ietf-httpbis-rfc6265bis#section-4.1 (syntax; §5.6 limits, §4.1.3 prefixes)
  */
 
 /** RFC 6265bis §5.6: user agents must accept name + value + attributes of at least 4096 bytes. */
@@ -15,15 +15,21 @@ export interface CookieAttributes {
   maxAge: number;
 }
 
-/** Parses a `Cookie` header into a map; the first value of a repeated name wins, bad pairs are skipped. */
-export function parseCookies(header: string | null | undefined): Map<string, string> {
+/**
+ * Parses a `Cookie` header into a map; the first value of a repeated name wins, bad pairs are
+ * skipped. With `prefixes`, only names starting with one of them are kept: an app's analytics
+ * and preference cookies cost a scan, not a map entry each.
+ */
+export function parseCookies(header: string | null | undefined, prefixes?: readonly string[]): Map<string, string> {
   const cookies = new Map<string, string>();
   if (!header) return cookies;
   for (const pair of header.split(';')) {
     const eq = pair.indexOf('=');
     if (eq <= 0) continue;
     const name = pair.slice(0, eq).trim();
-    if (name && !cookies.has(name)) cookies.set(name, pair.slice(eq + 1).trim());
+    if (!name || cookies.has(name)) continue;
+    if (prefixes && !prefixes.some((prefix) => name.startsWith(prefix))) continue;
+    cookies.set(name, pair.slice(eq + 1).trim());
   }
   return cookies;
 }

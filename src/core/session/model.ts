@@ -1,62 +1,56 @@
-import { jwtPayload } from '../encoding.js';
-import type { ExposedTokens, ResolvedConfig, Session, UserClaims } from '../types.js';
+/**
+ * What every session backend offers (`SessionBackend`), and what does not depend on where a
+ * session lives: cookie names and attributes, lifetimes, and the `Session` the app sees.
+ */
+import type { Channel, LogoutTarget } from '../registry.js';
+import type { ExposedTokens, LogoutReason, ResolvedConfig, Session } from '../types.js';
 import type { CookieAttributes } from './cookies.js';
-
-/** What a session holds (sealed in a cookie, or stored). Short keys: it travels on every request. */
-export interface SessionRecord {
-  v: 1;
-  /** Our own random session id: binds the tokens to this login, and the CSRF token to this session. */
-  id: string;
-  /** Provider key. */
-  p: string;
-  iss: string;
-  sub: string;
-  sid?: string;
-  /**
-   * The user's claims that the ID token does not carry (userinfo's, a `sid` the refreshed token
-   * dropped); with `idt`, all of them. Each claim is kept once: a large claim set (dozens of
-   * groups) would otherwise fill the Cookie header twice. Read the user with `userOf()`.
-   */
-  u: UserClaims;
-  /** The raw ID token: the user's claims, `id_token_hint` at logout, the exposed `id` token. */
-  idt?: string;
-  /** Login time (epoch seconds, with milliseconds), absolute expiry and last touch (epoch seconds). */
-  c: number;
-  a: number;
-  t: number;
-}
-
-/** The tokens of a session, kept apart from the claims so the hot path need not read them. */
-export interface TokenRecord {
-  v: 1;
-  id: string;
-  at?: string;
-  /** Access token expiry (epoch seconds). */
-  ate?: number;
-  rt?: string;
-}
+import { type SessionRecord, type TokenRecord, userOf } from './record.js';
 
 export interface ReadResult {
   record: SessionRecord | null;
-  /** True when the store failed: the session reads as signed out (fail closed), though its cookie may be good. */
-  unavailable?: boolean;
-  /** Set when a session was there but is past its idle or absolute expiry. */
-  expired: SessionRecord | null;
+  /**
+   * A session that was there but is over: past its idle or absolute expiry, or ended by an
+   * OP-initiated logout that this request is the first to see. `reason` is null when its end was
+   * already reported (a revoked id).
+   */
+  ended: { record: SessionRecord; reason: LogoutReason | null } | null;
   /** `Set-Cookie` values the response must carry. */
   setCookies: string[];
+  /** True when the store failed: the session reads as signed out (fail closed), though its cookie may be good. */
+  unavailable?: boolean;
 }
 
-/** Where sessions live: sealed cookies (`CookieSessions`) or the store (`ServerSessions`). */
+/** Sessions a bulk logout ended: how many stored ones (null in cookie mode), and those read for `onLogout`. */
+export interface EndedSessions {
+  count: number | null;
+  sessions: Array<{ record: SessionRecord; tokens: TokenRecord }>;
+}
+
+/**
+ * Where sessions live: sealed cookies (`CookieSessions`) or the store (`ServerSessions`).
+ * Everything that differs between the two modes is behind this interface; the flows never ask
+ * which mode they run in.
+ */
 export interface SessionBackend {
-  /** Name of the cookie that identifies the session (the CSRF and logout routes need it). */
+  /** Name of the cookie that identifies the session. */
   readonly sessionName: string;
+  /** The request's session with every check of this mode applied (expiry; revocation and tombstones, or the stored session). */
   read(cookies: Map<string, string>): Promise<ReadResult>;
   readTokens(cookies: Map<string, string>, record: SessionRecord): Promise<TokenRecord | null>;
+  /** A new login: keeps the session and returns the `Set-Cookie` values of its cookies. */
   write(record: SessionRecord, tokens: TokenRecord, cookies: Map<string, string>): Promise<string[]>;
-  /** Replaces the data of the session the request carries (refreshed tokens), keeping its identity. */
+  /** Replaces the data of the request's session (refreshed tokens), keeping its identity. */
   update(record: SessionRecord, tokens: TokenRecord, cookies: Map<string, string>): Promise<string[]>;
-  /** Ends the session where it lives and returns the `Set-Cookie` values that delete its cookies. */
-  clear(cookies: Map<string, string>, record?: SessionRecord | null): Promise<string[]>;
+  /** `Set-Cookie` values that bring a request still carrying an older cookie of the session up to date. */
+  resend(record: SessionRecord, tokens: TokenRecord, cookies: Map<string, string>): Promise<string[]>;
+  /** Ends one session where it lives, so that no copy of its cookie works any more. Cookies: `deleteCookies`. */
+  end(cookies: Map<string, string>, record: SessionRecord): Promise<void>;
+  /**
+   * Ends, on every instance, the sessions of `target` that began at or before `at`. `report`:
+   * read the ended sessions for `onLogout` (server mode; cookie sessions end when next seen).
+   */
+  endTarget(target: LogoutTarget, at: number, channel: Channel, report: boolean): Promise<EndedSessions>;
   /** `Set-Cookie` values deleting every session cookie the request carried; touches no store. */
   deleteCookies(cookies: Map<string, string>): string[];
   /**
@@ -75,8 +69,9 @@ export function sessionCookieAttributes(config: ResolvedConfig, maxAge: number):
   return { path: '/', secure: config.secure, sameSite: config.sameSite, maxAge };
 }
 
+/** When the session ends unless a request rolls its idle window first. */
 export function expiresAt(config: ResolvedConfig, record: SessionRecord): number {
-  return config.idleDuration > 0 ? Math.min(record.a, record.t + config.idleDuration) : record.a;
+  return config.idleDuration > 0 ? Math.min(record.endsAt, record.touchedAt + config.idleDuration) : record.endsAt;
 }
 
 /** Idle expiry is enforced to within this many seconds: a session is re-written only when it is that stale. */
@@ -85,56 +80,18 @@ export function rollInterval(config: ResolvedConfig): number {
 }
 
 export function needsRoll(config: ResolvedConfig, record: SessionRecord, now: number): boolean {
-  return config.idleDuration > 0 && now - record.t >= rollInterval(config);
-}
-
-/** Claims that describe the ID token itself rather than the user. */
-const PROTOCOL_CLAIMS = new Set(['aud', 'azp', 'exp', 'iat', 'nbf', 'nonce', 'at_hash', 'c_hash', 's_hash', 'jti']);
-
-/** The user's claims among an ID token's. */
-export function userClaims(claims: Record<string, unknown>): UserClaims {
-  const user: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(claims)) if (!PROTOCOL_CLAIMS.has(key)) user[key] = value;
-  return user as UserClaims;
-}
-
-/**
- * Splits the user's claims into the record's two places: those the ID token carries are read
- * from it, only the rest is kept apart (`u`). The ID token's value wins for a claim in both.
- */
-export function claimsRecord(user: UserClaims, idToken: string | undefined): { u: UserClaims; idt?: string } {
-  const carried = idToken === undefined ? null : jwtPayload(idToken);
-  if (!carried) return { u: user };
-  const rest: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(user)) if (!Object.hasOwn(carried, key) || PROTOCOL_CLAIMS.has(key)) rest[key] = value;
-  return { u: rest as UserClaims, idt: idToken! };
-}
-
-// Records are frozen and shared by every request of a session (seal.ts caches them): the
-// user is decoded from the ID token once per record, not once per request.
-const users = new WeakMap<SessionRecord, UserClaims>();
-
-/** The user's claims: those the ID token carries, and the rest kept beside it. */
-export function userOf(record: SessionRecord): UserClaims {
-  let user = users.get(record);
-  if (user === undefined) {
-    const carried = record.idt === undefined ? null : jwtPayload(record.idt);
-    user = carried ? ({ ...record.u, ...userClaims(carried) } as UserClaims) : record.u;
-    if (Object.isFrozen(record)) Object.freeze(user);
-    users.set(record, user);
-  }
-  return user;
+  return config.idleDuration > 0 && now - record.touchedAt >= rollInterval(config);
 }
 
 export function toSession(config: ResolvedConfig, record: SessionRecord, tokens: TokenRecord | null): Session {
   return {
     user: userOf(record),
-    provider: record.p,
+    provider: record.provider,
     tokens: exposeTokens(config.exposeTokens, record, tokens),
-    iss: record.iss,
-    sub: record.sub,
+    iss: record.issuer,
+    sub: record.subject,
     ...(record.sid !== undefined ? { sid: record.sid } : {}),
-    createdAt: Math.floor(record.c),
+    createdAt: Math.floor(record.createdAt),
     expiresAt: expiresAt(config, record),
   };
 }
@@ -143,34 +100,12 @@ export function toSession(config: ResolvedConfig, record: SessionRecord, tokens:
 function exposeTokens(allow: readonly string[], record: SessionRecord, tokens: TokenRecord | null): ExposedTokens {
   const out: ExposedTokens = {};
   if (allow.length === 0) return out;
-  if (allow.includes('id') && record.idt) out.id = record.idt;
+  if (allow.includes('id') && record.idToken) out.id = record.idToken;
   if (!tokens) return out;
-  if (allow.includes('access') && tokens.at) {
-    out.access = tokens.at;
-    if (tokens.ate !== undefined) out.accessExpiresAt = tokens.ate;
+  if (allow.includes('access') && tokens.accessToken) {
+    out.access = tokens.accessToken;
+    if (tokens.accessTokenExpiresAt !== undefined) out.accessExpiresAt = tokens.accessTokenExpiresAt;
   }
-  if (allow.includes('refresh') && tokens.rt) out.refresh = tokens.rt;
+  if (allow.includes('refresh') && tokens.refreshToken) out.refresh = tokens.refreshToken;
   return out;
-}
-
-export function isSessionRecord(value: unknown): value is SessionRecord {
-  const r = value as SessionRecord | null;
-  return (
-    typeof r === 'object' &&
-    r !== null &&
-    r.v === 1 &&
-    typeof r.id === 'string' &&
-    typeof r.p === 'string' &&
-    typeof r.iss === 'string' &&
-    typeof r.sub === 'string' &&
-    typeof r.c === 'number' &&
-    typeof r.a === 'number' &&
-    typeof r.t === 'number' &&
-    typeof r.u === 'object'
-  );
-}
-
-export function isTokenRecord(value: unknown, record: SessionRecord): value is TokenRecord {
-  const t = value as TokenRecord | null;
-  return typeof t === 'object' && t !== null && t.v === 1 && t.id === record.id;
 }

@@ -1,25 +1,23 @@
 import { base64url, nowSeconds, randomId, utf8 } from '../encoding.js';
-import { type SessionRegistry, sessionKey } from '../registry.js';
+import type { Channel, IndexEntry, LogoutTarget, SessionRegistry } from '../registry.js';
 import type { Store } from '../store.js';
 import type { ResolvedConfig } from '../types.js';
 import { clearChunked, deleteCookie, serializeCookie } from './cookies.js';
 import {
+  type EndedSessions,
   expiresAt,
-  isSessionRecord,
-  isTokenRecord,
   needsRoll,
   type ReadResult,
   type SessionBackend,
-  type SessionRecord,
   sessionCookieAttributes,
   sessionCookieName,
-  type TokenRecord,
 } from './model.js';
+import { decodeSession, decodeTokens, encodeSession, encodeTokens, type SessionRecord, type TokenRecord, touched } from './record.js';
 
 /** What the store holds for one session. */
 export interface StoredSession {
-  r: SessionRecord;
-  k: TokenRecord;
+  record: SessionRecord;
+  tokens: TokenRecord;
 }
 
 const COOKIE_ID = /^[A-Za-z0-9_-]{43}$/;
@@ -61,22 +59,23 @@ export class ServerSessions implements SessionBackend {
 
   async read(cookies: Map<string, string>): Promise<ReadResult> {
     const id = cookies.get(this.sessionName);
-    if (id === undefined) return { record: null, expired: null, setCookies: [] };
-    if (!COOKIE_ID.test(id)) return { record: null, expired: null, setCookies: this.deleteCookies(cookies) };
-    const { key, revoked: revokedKey } = await this.#keys(id);
+    if (id === undefined) return { record: null, ended: null, setCookies: [] };
+    if (!COOKIE_ID.test(id)) return { record: null, ended: null, setCookies: this.deleteCookies(cookies) };
+    const { key, revoked: revokedKey, hash } = await this.#keys(id);
     // One round trip: the session and its revocation mark (which outlives any late write-back).
     const [raw, revoked] = await this.#store.getMany([key, revokedKey]);
     const stored = revoked ? null : this.#parse(key, raw ?? null);
     // Unknown ids (ended, expired, never ours) read as signed out; the cookie is removed, and
     // nothing is written: a stranger's made-up id must never cost the store an entry.
-    if (!stored) return { record: null, expired: null, setCookies: this.deleteCookies(cookies) };
+    if (!stored) return { record: null, ended: null, setCookies: this.deleteCookies(cookies) };
     const now = nowSeconds();
-    if (now >= expiresAt(this.#config, stored.r)) {
-      return { record: null, expired: stored.r, setCookies: await this.clear(cookies, stored.r) };
+    if (now >= expiresAt(this.#config, stored.record)) {
+      await this.#delete(hash, stored.record);
+      return { record: null, ended: { record: stored.record, reason: 'expired' }, setCookies: this.deleteCookies(cookies) };
     }
-    if (needsRoll(this.#config, stored.r, now)) await this.#put(key, { r: { ...stored.r, t: now }, k: stored.k });
-    this.#tokensOf.set(stored.r, stored.k);
-    return { record: stored.r, expired: null, setCookies: [] };
+    if (needsRoll(this.#config, stored.record, now)) await this.#put(key, { record: touched(stored.record, now), tokens: stored.tokens });
+    this.#tokensOf.set(stored.record, stored.tokens);
+    return { record: stored.record, ended: null, setCookies: [] };
   }
 
   async readTokens(_cookies: Map<string, string>, record: SessionRecord): Promise<TokenRecord | null> {
@@ -87,31 +86,61 @@ export class ServerSessions implements SessionBackend {
     // A fresh id at every login: an id planted before login (session fixation) is worthless.
     const id = randomId(32);
     const hash = await digest(id);
-    await this.#put(sessionKey(hash), { r: record, k: tokens });
-    await this.#registry.register({ ...record, id: hash }, record.a - nowSeconds(), async (hashes) =>
-      (await this.readByHash(hashes)).map((stored) => stored !== null),
+    await this.#put(sessionKey(hash), { record, tokens });
+    await this.#registry.register({ ...record, id: hash }, record.endsAt - nowSeconds(), async (hashes) =>
+      (await this.#readByHash(hashes)).map((stored) => stored !== null),
     );
     const previous = cookies.get(this.sessionName);
     if (previous !== undefined && previous !== id && COOKIE_ID.test(previous)) await this.#delete((await this.#keys(previous)).hash);
-    return [serializeCookie(this.sessionName, id, sessionCookieAttributes(this.#config, record.a - nowSeconds()))];
+    return [serializeCookie(this.sessionName, id, sessionCookieAttributes(this.#config, record.endsAt - nowSeconds()))];
   }
 
   async update(record: SessionRecord, tokens: TokenRecord, cookies: Map<string, string>): Promise<string[]> {
     const id = cookies.get(this.sessionName);
     if (id === undefined || !COOKIE_ID.test(id)) return [];
-    await this.#put((await this.#keys(id)).key, { r: record, k: tokens });
+    await this.#put((await this.#keys(id)).key, { record, tokens });
     return [];
   }
 
-  async clear(cookies: Map<string, string>, record?: SessionRecord | null): Promise<string[]> {
-    const id = cookies.get(this.sessionName);
-    if (id !== undefined && COOKIE_ID.test(id)) await this.#delete((await this.#keys(id)).hash, record ?? undefined);
-    return this.deleteCookies(cookies);
+  /** The cookie holds only the id, which a refresh does not change: nothing to send. */
+  async resend(): Promise<string[]> {
+    return [];
   }
 
-  async binding(cookies: Map<string, string>): Promise<string | null> {
+  async end(cookies: Map<string, string>, record: SessionRecord): Promise<void> {
     const id = cookies.get(this.sessionName);
-    return id !== undefined && COOKIE_ID.test(id) ? (await this.#keys(id)).hash : null;
+    if (id !== undefined && COOKIE_ID.test(id)) await this.#delete((await this.#keys(id)).hash, record);
+  }
+
+  /**
+   * Deletes the stored sessions the target's index names that began at or before `at` (index
+   * entries carry login times: a session that began later is a fresh login, never ended by it).
+   */
+  async endTarget(target: LogoutTarget, at: number, _channel: Channel, report: boolean): Promise<EndedSessions> {
+    const candidates = (await this.#registry.sessionIds(target)).filter((entry) => entry.createdAt <= at);
+    // Reading the sessions costs O(k) parses: only for `onLogout`, or to check the sub of a
+    // sid-named session (a token naming both).
+    const read = report || (target.sid !== undefined && target.sub !== undefined);
+    const stored = read ? await this.#readByHash(candidates.map((e) => e.id)) : null;
+    const doomed: IndexEntry[] = [];
+    const gone: IndexEntry[] = [];
+    const ended: StoredSession[] = [];
+    candidates.forEach((entry, i) => {
+      const session = stored?.[i];
+      if (stored && session === null) gone.push(entry);
+      else if (!session || target.sub === undefined || session.record.subject === target.sub) {
+        doomed.push(entry);
+        if (session) ended.push(session);
+      }
+    });
+    await this.#deleteByHash(
+      doomed.map((e) => e.id),
+      ended.map((s) => s.record),
+    );
+    // One removal for the target's index; the ended sessions' other index entries go at their
+    // user's next login or logout (a stale entry points at nothing and is pruned then).
+    await this.#registry.prune(target, [...doomed, ...gone]);
+    return { count: doomed.length, sessions: report ? ended : [] };
   }
 
   deleteCookies(cookies: Map<string, string>): string[] {
@@ -120,19 +149,23 @@ export class ServerSessions implements SessionBackend {
     return out.length > 0 ? out : [deleteCookie(this.sessionName, attrs)];
   }
 
+  async binding(cookies: Map<string, string>): Promise<string | null> {
+    const id = cookies.get(this.sessionName);
+    return id !== undefined && COOKIE_ID.test(id) ? (await this.#keys(id)).hash : null;
+  }
+
   /**
    * Deletes stored sessions by the hashes the registry indexes, and marks them revoked first: a
    * request that read the session before and writes it back afterwards (an idle roll, a refresh)
    * cannot bring it back to life.
    */
-  async deleteByHash(hashes: readonly string[], records: readonly SessionRecord[] = []): Promise<void> {
+  async #deleteByHash(hashes: readonly string[], records: readonly SessionRecord[] = []): Promise<void> {
     if (hashes.length === 0) return;
     await Promise.all(hashes.map((hash, i) => this.#registry.revoke(hash, this.#remaining(records[i]))));
     await this.#store.delete(hashes.map(sessionKey));
   }
 
-  /** Reads stored sessions by hash (for OP-initiated logout, which must check when each began). */
-  async readByHash(hashes: readonly string[]): Promise<Array<StoredSession | null>> {
+  async #readByHash(hashes: readonly string[]): Promise<Array<StoredSession | null>> {
     if (hashes.length === 0) return [];
     return (await this.#store.getMany(hashes.map(sessionKey))).map((raw) => parse(raw ?? null));
   }
@@ -149,37 +182,37 @@ export class ServerSessions implements SessionBackend {
     return keys;
   }
 
-  /**
-   * `parse`, remembered per store key while the stored value stays the same (compared whole,
-   * not hashed: a Redis reply is a new string each time). The result is frozen: it is shared.
-   */
+  /** `parse`, remembered per store key while the stored value stays the same (compared whole: a Redis reply is a new string each time). */
   #parse(key: string, raw: string | null): StoredSession | null {
     if (raw === null) return null;
     const known = this.#parsed.get(key);
     if (known?.raw === raw) return known.stored;
     const stored = parse(raw);
-    if (stored) this.#parsed.set(key, { raw, stored: deepFreeze(stored) });
+    if (stored) this.#parsed.set(key, { raw, stored });
     return stored;
   }
 
   async #put(key: string, stored: StoredSession): Promise<void> {
-    const ttl = expiresAt(this.#config, stored.r) - nowSeconds();
-    await this.#store.set(key, JSON.stringify(stored), Math.max(1, ttl));
+    const ttl = expiresAt(this.#config, stored.record) - nowSeconds();
+    await this.#store.set(key, JSON.stringify({ r: encodeSession(stored.record), k: encodeTokens(stored.tokens) }), Math.max(1, ttl));
   }
 
   async #delete(hash: string, known?: SessionRecord): Promise<void> {
-    const record = known ?? (await this.readByHash([hash]))[0]?.r;
+    const record = known ?? (await this.#readByHash([hash]))[0]?.record;
     // No stored session, nothing to end: no revocation mark for an id that was never ours.
     if (!record) return;
-    await this.deleteByHash([hash], [record]);
+    await this.#deleteByHash([hash], [record]);
     await this.#registry.unregister({ ...record, id: hash });
   }
 
   /** Seconds a session could still live: how long its revocation mark must last. */
   #remaining(record: SessionRecord | undefined): number {
-    return record ? record.a - nowSeconds() + this.#config.clockTolerance : this.#config.absoluteDuration;
+    return record ? record.endsAt - nowSeconds() + this.#config.clockTolerance : this.#config.absoluteDuration;
   }
 }
+
+/** Key of a stored session, from the SHA-256 of its cookie id. */
+export const sessionKey = (digest: string) => `sess:${digest}`;
 
 /** The store key of a cookie id: base64url(SHA-256(id)). */
 async function digest(id: string): Promise<string> {
@@ -198,19 +231,14 @@ class BoundedMap<K, V> extends Map<K, V> {
   }
 }
 
-function deepFreeze<T>(value: T): T {
-  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
-    Object.freeze(value);
-    for (const child of Object.values(value)) deepFreeze(child);
-  }
-  return value;
-}
-
+/** A stored value: `{ r, k }`, the compact session and tokens (record.ts). Null for anything else. */
 function parse(raw: string | null): StoredSession | null {
   if (raw === null) return null;
   try {
-    const stored = JSON.parse(raw) as StoredSession;
-    return isSessionRecord(stored?.r) && isTokenRecord(stored.k, stored.r) ? stored : null;
+    const value = JSON.parse(raw) as { r?: unknown; k?: unknown } | null;
+    const record = decodeSession(value?.r);
+    const tokens = record ? decodeTokens(value?.k, record) : null;
+    return record && tokens ? { record, tokens } : null;
   } catch {
     return null;
   }

@@ -1,11 +1,11 @@
 import * as oidc from 'openid-client';
 import type { Context } from './context.js';
+import { describe } from './describe.js';
 import { base64url, nowSeconds, utf8 } from './encoding.js';
-import { checkIssuedAt } from './login.js';
+import { checkAuthorizedParty, checkIssuedAt } from './id-token.js';
 import { endLocalSession } from './logout/local.js';
 import { describeProviderError } from './provider-errors.js';
-import { describe } from './providers.js';
-import { claimsRecord, type SessionRecord, type TokenRecord, userClaims, userOf } from './session/model.js';
+import { type SessionRecord, type TokenRecord, userClaims, userOf, withUser } from './session/record.js';
 import type { ResolvedProvider } from './types.js';
 
 /**
@@ -46,8 +46,8 @@ export class Refresher {
     if (recent && Date.now() - recent.at < RECENT_REFRESH_MS) return this.#rewrite(ctx, cookies, recent.outcome);
     const running = this.#inFlight.get(record.id);
     if (running) return (await running) ?? { kind: 'unchanged' };
-    const provider = ctx.providers.get(record.p);
-    if (!provider || !tokens?.rt) return { kind: 'unchanged' };
+    const provider = ctx.providers.get(record.provider);
+    if (!provider || !tokens?.refreshToken) return { kind: 'unchanged' };
     const promise = this.#run(ctx, provider, cookies, record, tokens).finally(() => this.#inFlight.delete(record.id));
     this.#inFlight.set(record.id, promise);
     const outcome = await promise;
@@ -67,7 +67,7 @@ export class Refresher {
     // One instance spends a given refresh token: another one holding the same (cookie mode)
     // keeps its current tokens rather than race it into invalid_grant — or into a provider's
     // reuse detection revoking the whole token family.
-    const lock = `${record.id}:${await fingerprint(tokens.rt!)}`;
+    const lock = `${record.id}:${await fingerprint(tokens.refreshToken!)}`;
     const locked = await ctx.registry.lockRefresh(lock, SPENT_TOKEN_LOCK_SECONDS).catch((error: unknown) => {
       ctx.storeFailed(error);
       return false;
@@ -75,7 +75,7 @@ export class Refresher {
     if (!locked) return null;
     let response: Awaited<ReturnType<typeof oidc.refreshTokenGrant>>;
     try {
-      response = await oidc.refreshTokenGrant(discovered, tokens.rt!);
+      response = await oidc.refreshTokenGrant(discovered, tokens.refreshToken!);
     } catch (error) {
       if (isInvalidGrant(error)) return endSession(ctx, cookies, record, tokens, 'the provider refused the refresh token (invalid_grant)');
       const why = describeProviderError(error, { provider, endpoint: 'token', metadata: discovered.serverMetadata() });
@@ -86,17 +86,15 @@ export class Refresher {
     const claims = response.claims();
     // Core §12.2: same iss and sub; openid-client checked aud, signature and exp; iat and azp as at login.
     if (claims) {
+      if (claims.sub !== record.subject || claims.iss !== record.issuer) {
+        return endSession(ctx, cookies, record, tokens, 'the refreshed ID token names another user or issuer');
+      }
       try {
         checkIssuedAt(ctx, claims);
+        checkAuthorizedParty(claims, provider);
       } catch (error) {
         return endSession(ctx, cookies, record, tokens, describe(error));
       }
-    }
-    if (
-      claims &&
-      (claims.sub !== record.sub || claims.iss !== record.iss || (claims.azp !== undefined && claims.azp !== provider.clientId))
-    ) {
-      return endSession(ctx, cookies, record, tokens, 'the refreshed ID token names another user, issuer or client');
     }
     const next = refreshedRecords(record, tokens, response, claims, ctx.config.storeRefreshToken);
     const setCookies = await ctx.sessions.update(next.record, next.tokens, cookies);
@@ -109,10 +107,10 @@ export class Refresher {
     cookies: Map<string, string>,
     outcome: Exclude<RefreshOutcome, { kind: 'unchanged' }>,
   ): Promise<RefreshOutcome> {
-    if (outcome.kind === 'ended') return { kind: 'ended', setCookies: await ctx.sessions.clear(cookies) };
+    if (outcome.kind === 'ended') return { kind: 'ended', setCookies: ctx.sessions.deleteCookies(cookies) };
     return {
       ...outcome,
-      setCookies: ctx.config.mode === 'cookie' ? await ctx.sessions.update(outcome.record, outcome.tokens, cookies) : [],
+      setCookies: await ctx.sessions.resend(outcome.record, outcome.tokens, cookies),
     };
   }
 
@@ -132,21 +130,19 @@ function refreshedRecords(
 ): { record: SessionRecord; tokens: TokenRecord } {
   const now = nowSeconds();
   const expiresIn = response.expiresIn();
-  const refreshToken = response.refresh_token ?? tokens.rt;
+  const refreshToken = response.refresh_token ?? tokens.refreshToken;
   // sid and the login time stay: this is the same session, not a new login.
   // Claims from the new ID token win; userinfo claims fetched at login are kept.
   const before = userOf(record);
   const user = claims ? { ...before, ...userClaims(claims), ...(record.sid ? { sid: record.sid } : {}) } : before;
-  const { idt: _previous, ...rest } = record;
   return {
-    record: { ...rest, ...claimsRecord(user, response.id_token ?? record.idt), t: now },
-    tokens: {
-      v: 1,
-      id: record.id,
-      at: response.access_token,
-      ...(expiresIn !== undefined ? { ate: now + expiresIn } : {}),
-      ...(keepRefreshToken && refreshToken ? { rt: refreshToken } : {}),
-    },
+    record: withUser(record, user, response.id_token ?? record.idToken, now),
+    tokens: Object.freeze({
+      sessionId: record.id,
+      accessToken: response.access_token,
+      ...(expiresIn !== undefined ? { accessTokenExpiresAt: now + expiresIn } : {}),
+      ...(keepRefreshToken && refreshToken ? { refreshToken } : {}),
+    }),
   };
 }
 
@@ -157,7 +153,7 @@ async function endSession(
   tokens: TokenRecord,
   why: string,
 ): Promise<{ kind: 'ended'; setCookies: string[] }> {
-  ctx.logger.warn(`refresh ended the session (provider=${record.p}): ${why}`);
+  ctx.logger.warn(`refresh ended the session (provider=${record.provider}): ${why}`);
   return { kind: 'ended', setCookies: await endLocalSession(ctx, cookies, record, tokens, 'refresh-failed') };
 }
 
@@ -168,40 +164,4 @@ async function fingerprint(token: string): Promise<string> {
 
 function isInvalidGrant(error: unknown): boolean {
   return error instanceof oidc.ResponseBodyError && error.error === 'invalid_grant';
-}
-
-/**
- * RFC 7009 §2.1: revokes the refresh token (hint `refresh_token`), or the access token when
- * there is none, with the token endpoint's client authentication. Skipped when the provider has
- * no revocation endpoint. Never throws and never waits longer than `revocationTimeout`: a
- * revocation that fails or hangs is logged and the logout goes on.
- *
- * @see https://www.rfc-editor.org/rfc/rfc7009#section-2.1
- */
-export async function revokeTokens(ctx: Context, provider: ResolvedProvider, tokens: Pick<TokenRecord, 'rt' | 'at'>): Promise<void> {
-  const token = tokens.rt ?? tokens.at;
-  if (!token) return;
-  const hint = tokens.rt ? 'refresh_token' : 'access_token';
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<'timeout'>((resolve) => {
-    timer = setTimeout(() => resolve('timeout'), ctx.config.revocationTimeout * 1000);
-  });
-  const work = (async () => {
-    const discovered = await ctx.providers.discover(provider);
-    if (!discovered.serverMetadata().revocation_endpoint) return 'skipped' as const;
-    await oidc.tokenRevocation(discovered, token, { token_type_hint: hint });
-    return 'revoked' as const;
-  })();
-  try {
-    const result = await Promise.race([work, timeout]);
-    if (result === 'timeout')
-      ctx.logger.warn(`revocation at ${provider.name} timed out after ${ctx.config.revocationTimeout} s; logout went on`);
-    else if (result === 'revoked') ctx.logger.info?.(`revoked the ${hint} at ${provider.name}`);
-  } catch (error) {
-    const why = describeProviderError(error, { provider, endpoint: 'revocation' });
-    ctx.logger.warn(`revocation at ${provider.name} failed; logout went on: ${why}`);
-  } finally {
-    clearTimeout(timer);
-    work.catch(() => undefined);
-  }
 }
