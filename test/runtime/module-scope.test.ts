@@ -4,11 +4,13 @@
  * library and calls createAuth() there must load and answer. The controls show that workerd does
  * refuse each of those here, so the first test can fail.
  */
+import { execFile } from 'node:child_process';
 import type { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { Miniflare } from 'miniflare';
 import { describe, expect, it } from 'vitest';
-import { bundleWorker, wranglerConfig } from './runtimes.js';
+import { bundleWorker, INSTALL_HINT, runtimes, wranglerConfig } from './runtimes.js';
 
 const WORKER = fileURLToPath(new URL('./module-scope/worker.ts', import.meta.url));
 
@@ -57,5 +59,21 @@ describe('module scope on workerd', () => {
   ])('when module scope sets %s then workerd refuses the Worker (the check above can fail)', async (_, statement) => {
     const script = `${statement}\n${await bundleWorker(WORKER)}`;
     await expect(load(script)).rejects.toThrow(/global scope|Disallowed/i);
+  });
+});
+
+describe('module scope on Deno without --allow-env', () => {
+  const deno = runtimes().find((runtime) => runtime.name === 'deno')!;
+  const missing = deno.missing();
+  if (missing && process.env.CI !== 'true')
+    console.warn(`⚠️  SKIPPING the Deno module-scope test: ${missing}. Install it with: ${INSTALL_HINT}`);
+
+  it.skipIf(missing && process.env.CI !== 'true')('when createAuth() runs at module scope then it needs no env permission', async () => {
+    const script = fileURLToPath(new URL('./module-scope/deno-no-env.ts', import.meta.url));
+    const args = ['run', '--no-prompt', '--allow-read', '--sloppy-imports', script];
+    const { stdout } = await promisify(execFile)(deno.binary!, args, {
+      env: { PATH: process.env.PATH, HOME: process.env.HOME, NO_COLOR: '1' },
+    });
+    expect(stdout.trim()).toBe('csrf 200');
   });
 });

@@ -34,6 +34,8 @@ export interface RunningApp {
 
 export interface Runtime {
   name: string;
+  /** The executable, for runtimes started as a child process. */
+  binary?: string;
   /** Undefined when the runtime can run here, else what is missing. */
   missing(): string | undefined;
   /** Serves examples/hono on 127.0.0.1:`port` with `env` (the app's configuration). */
@@ -54,6 +56,7 @@ function installed(dir: string, path: string): string {
 function processRuntime(name: string, binary: string, args: string[]): Runtime {
   return {
     name,
+    binary,
     missing: () => (existsSync(binary) ? undefined : `no ${binary}`),
     start: (env, port) => spawnApp(binary, args, { ...env, HOST: '127.0.0.1', PORT: String(port) }),
   };
