@@ -71,9 +71,7 @@ describe('module scope on Deno without --allow-env', () => {
   it.skipIf(missing && process.env.CI !== 'true')('when createAuth() runs at module scope then it needs no env permission', async () => {
     const script = fileURLToPath(new URL('./module-scope/deno-no-env.ts', import.meta.url));
     const args = ['run', '--no-prompt', '--allow-read', '--sloppy-imports', script];
-    const { stdout } = await promisify(execFile)(deno.binary!, args, {
-      env: { PATH: process.env.PATH, HOME: process.env.HOME, NO_COLOR: '1' },
-    });
+    const { stdout } = await promisify(execFile)(deno.binary!, args, { env: { ...process.env, NO_COLOR: '1' } });
     expect(stdout.trim()).toBe('csrf 200');
   });
 });
