@@ -1,4 +1,17 @@
-import { type AppOptions, checkAppOptions } from './config/app-options.js';
+import {
+  checkBasePath,
+  checkBaseUrl,
+  checkCookieName,
+  checkDefaultReturnTo,
+  checkExposeTokens,
+  checkLogger,
+  checkMode,
+  checkPostLogoutRedirectUri,
+  checkRefresh,
+  checkSameSite,
+  checkSecrets,
+  checkStore,
+} from './config/app-options.js';
 import { checkFunction, checkSeconds } from './config/checks.js';
 import { checkProviders } from './config/provider-options.js';
 import { createHandler } from './core/handler.js';
@@ -12,7 +25,8 @@ export { configFromEnv } from './config/env.js';
 /**
  * Validates the options by hand, collecting every problem, and returns the frozen
  * configuration with one request handler. Throws {@link ConfigError} before any
- * handler exists when something is wrong (STYLE.md #3).
+ * handler exists when something is wrong. Each area of the options has its own module under
+ * `config/`: app-wide options, provider options, the environment reader.
  */
 export function createAuth(options: AuthOptions): Auth {
   const config = resolveConfig(options);
@@ -67,8 +81,8 @@ export function resolveConfig(options: AuthOptions): ResolvedConfig {
   const basePath = checkBasePath(options.basePath ?? '/auth', problems);
   const providers = checkProviders(options.providers, problems);
   const exposeTokens = checkExposeTokens(options, problems);
-  const absoluteDuration = checkSeconds('session.absoluteDuration', options.session?.absoluteDuration, 7 * DAY, problems, 60);
-  const idleDuration = checkSeconds('session.idleDuration', options.session?.idleDuration, DAY, problems, 0);
+  const absoluteDuration = checkSeconds('session.absoluteDuration', options.session?.absoluteDuration, 7 * 86_400, problems, 60);
+  const idleDuration = checkSeconds('session.idleDuration', options.session?.idleDuration, 86_400, problems, 0);
   const sameSite = checkSameSite(options.cookies?.sameSite, problems);
   const cookieName = checkCookieName(options.cookies?.name ?? 'oidc', problems);
   const defaultReturnTo = checkDefaultReturnTo(options.defaultReturnTo ?? '/', problems);
@@ -102,7 +116,7 @@ export function resolveConfig(options: AuthOptions): ResolvedConfig {
     absoluteDuration,
     idleDuration,
     exposeTokens: Object.freeze(exposeTokens),
-    // The refresh token is stored only when something needs it (DESIGN.md §5).
+    // The refresh token is stored only when something needs it: exposed, refreshed or revoked.
     storeRefreshToken: exposeTokens.includes('refresh') || options.refresh !== undefined || options.revokeOnLogout === true,
     autoRefresh,
     refreshEnabled: options.refresh !== undefined,

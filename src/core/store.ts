@@ -2,7 +2,8 @@
  * The one piece of shared state: a small async key-value interface with TTLs and sets.
  * Stores know nothing of OIDC; the registry (`registry.ts`) gives the keys their meaning.
  * Every entry has a TTL, so nothing grows without bound. Implementations: `oidc-session/stores/memory`
- * (the default, one process), `oidc-session/stores/redis`, `oidc-session/stores/postgres`.
+ * (the default, one process), `oidc-session/stores/redis`, `oidc-session/stores/postgres`,
+ * `oidc-session/stores/durable-object` (Cloudflare Workers).
  *
  * Keys and members are opaque strings of any bytes a JavaScript string can hold (spaces, `&`,
  * `#`, `%`, `+`, quotes, backslashes, `:`…): a store must round-trip them exactly.
@@ -31,6 +32,9 @@ export interface Store {
   /** Optional: releases timers or connections the store owns (never the caller's client). */
   close?(): Promise<void>;
 }
+
+/** The methods a store must have: what `createAuth()` checks an app's own store against. */
+export const STORE_METHODS = ['getMany', 'set', 'setIfAbsent', 'delete', 'addToSet', 'setMembers', 'removeFromSet'] as const;
 
 /** Stores that live in one process say so, so the library can warn when several instances may run. */
 export interface StoreInfo {
