@@ -239,7 +239,10 @@ function createProxy(instance: () => Promise<Auth>, protects: (pathname: string)
     const { session, setCookies } = await auth.readSession(cookieHeader);
     let response: Response;
     if (!session && protects(url.pathname)) {
-      response = unauthenticated(auth, url.pathname + url.search, request.headers.get('accept'), request.headers.get('sec-fetch-mode'));
+      response = absoluteLocation(
+        auth,
+        unauthenticated(auth, url.pathname + url.search, request.headers.get('accept'), request.headers.get('sec-fetch-mode')),
+      );
     } else {
       const headers = new Headers(request.headers);
       if (setCookies.length > 0) headers.set('cookie', cookieHeaderAfter(cookieHeader, setCookies, url.pathname));
@@ -248,4 +251,11 @@ function createProxy(instance: () => Promise<Auth>, protects: (pathname: string)
     for (const cookie of setCookies) response.headers.append('Set-Cookie', cookie);
     return response;
   };
+}
+
+/** Next refuses a proxy redirect to a relative URL: the login page on our configured origin. */
+function absoluteLocation(auth: Auth, response: Response): Response {
+  const location = response.headers.get('location');
+  if (location !== null) response.headers.set('location', new URL(location, auth.config.baseUrl).href);
+  return response;
 }
