@@ -230,7 +230,9 @@ function buildStore(entries: Entries, sweeper: Sweeper): MemoryStore {
         if (existing.expiresAt < now + seconds * 1000) entries.moveExpiry(key, existing, now + seconds * 1000);
         return;
       }
-      writePlain(entries, key, value, seconds, now, only === 'greater');
+      // 'greater': the larger value, and the longer TTL of the two.
+      const keep = only === 'greater' && existing !== undefined ? Math.max(seconds, Math.ceil((existing.expiresAt - now) / 1000)) : seconds;
+      writePlain(entries, key, value, keep, now, only === 'greater');
     },
     async setIfAbsent(key, value, ttlSeconds) {
       sweeper.start();

@@ -50,13 +50,14 @@ if redis.call('PTTL', KEYS[1]) < tonumber(ARGV[2]) then redis.call('PEXPIRE', KE
 return 1`;
 const ADD_TO_SET_SHA = createHash('sha1').update(ADD_TO_SET).digest('hex');
 
-/** SET that keeps the numerically larger value (and the longer TTL), atomically. */
+/** SET that keeps the numerically larger value and the longer TTL, atomically. */
 const SET_GREATER = `local old = tonumber(redis.call('GET', KEYS[1]))
+local ttl = math.max(redis.call('PTTL', KEYS[1]), tonumber(ARGV[2]))
 if old and old >= tonumber(ARGV[1]) then
-  if redis.call('PTTL', KEYS[1]) < tonumber(ARGV[2]) then redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
+  redis.call('PEXPIRE', KEYS[1], ttl)
   return 0
 end
-redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ttl)
 return 1`;
 const SET_GREATER_SHA = createHash('sha1').update(SET_GREATER).digest('hex');
 

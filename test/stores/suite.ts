@@ -259,12 +259,15 @@ export function runStoreSuite(name: string, factory: () => Promise<StoreHarness>
           store.addToSet(key('set-grown'), 'a', 1).then(() => store.addToSet(key('set-grown'), 'a', 60)),
           store.addToSet(key('set-not-shrunk'), 'a', 60).then(() => store.addToSet(key('set-not-shrunk'), 'a', 1)),
           store.addToSet(key('set-mixed'), 'long', 60).then(() => store.addToSet(key('set-mixed'), 'short', 1)),
+          // A larger value with a shorter TTL: the value wins, the longer TTL stays (store.ts).
+          store.set(key('greater'), '10', 60, 'greater').then(() => store.set(key('greater'), '20', 1, 'greater')),
         ]);
         await sleep(Math.max(0, started + 600 - Date.now()));
         early.fraction = (await store.getMany([key('fraction')]))[0];
         early.short = (await store.getMany([key('short')]))[0];
         await sleep(Math.max(0, started + 1300 - Date.now()));
         late.values = await store.getMany([key('short'), key('long'), key('fraction'), key('shrunk')]);
+        late.greater = (await store.getMany([key('greater')]))[0];
         late.nxRetaken = await store.setIfAbsent(key('nx'), 'second', 60);
         late.nxValue = (await store.getMany([key('nx')]))[0];
         late.setShort = await store.setMembers(key('set-short'));
@@ -290,6 +293,10 @@ export function runStoreSuite(name: string, factory: () => Promise<StoreHarness>
 
       it('when set() replaces a value then it replaces the TTL too, even with a shorter one', () => {
         expect((late.values as unknown[])[3]).toBeNull();
+      });
+
+      it("when set with 'greater' writes a larger value with a shorter TTL then the value is new and the longer TTL stays", () => {
+        expect(late.greater).toBe('20');
       });
 
       it('when a setIfAbsent value has expired then setIfAbsent takes the key again', () => {
