@@ -1,9 +1,14 @@
+import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { NextConfig } from 'next';
 
-/** The repository root: the example imports the library's sources (tsconfig.json `paths`). */
-const root = join(dirname(fileURLToPath(import.meta.url)), '../..');
+/** The repository root, where next and react are installed (the tests build a copy of the app elsewhere in it). */
+function repositoryRoot(dir: string): string {
+  while (!existsSync(join(dir, 'node_modules/next/package.json')) && dirname(dir) !== dir) dir = dirname(dir);
+  return dir;
+}
+const root = repositoryRoot(dirname(fileURLToPath(import.meta.url)));
 
 const config: NextConfig = {
   turbopack: { root },

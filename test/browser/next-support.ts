@@ -6,25 +6,45 @@
  * on `http://localhost:PORT` (another site than the apps on 127.0.0.1) with one client per app.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
+import { cpSync, rmSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { type DevClient, type DevProvider, startDevProvider } from '../../examples/demo/dev-provider.js';
 import { installLibrary } from '../../examples/next/scripts/install-library.js';
 
-export const EXAMPLE_DIR = join(import.meta.dirname, '../../examples/next');
+const EXAMPLE_DIR = join(import.meta.dirname, '../../examples/next');
 const NEXT_BIN = join(import.meta.dirname, '../../node_modules/next/dist/bin/next');
 const SECRET = 'next-browser-secret-next-browser-secret';
 
-/** `next build` of the example, without any of the variables it needs at run time. */
-export async function buildExample(): Promise<void> {
-  installLibrary();
+/**
+ * A copy of the example's sources of this run's own, under test-results/ (inside the repository,
+ * where next and react resolve): several runs of the suite at once must not share a build.
+ */
+function copyExample(): string {
+  const dir = join(import.meta.dirname, `../../test-results/next-example-${process.pid}-${Date.now()}`);
+  cpSync(EXAMPLE_DIR, dir, {
+    recursive: true,
+    filter: (source) => !/[/\\](node_modules|\.next|next-env\.d\.ts)$/.test(source),
+  });
+  return dir;
+}
+
+/** `next build` of a copy of the example, without any of the variables it needs at run time; returns its directory. */
+export async function buildExample(): Promise<string> {
+  const dir = copyExample();
+  installLibrary(dir);
   const env = { ...process.env };
   for (const key of Object.keys(env)) if (/^(OIDC_|SESSION_|APP_URL$)/.test(key)) delete env[key];
   const { code, output } = await runToEnd(
-    spawn(process.execPath, [NEXT_BIN, 'build'], { cwd: EXAMPLE_DIR, env: { ...env, NEXT_TELEMETRY_DISABLED: '1' } }),
+    spawn(process.execPath, [NEXT_BIN, 'build'], { cwd: dir, env: { ...env, NEXT_TELEMETRY_DISABLED: '1' } }),
   );
   if (code !== 0) throw new Error(`next build failed (${code}):\n${output}`);
+  return dir;
+}
+
+export function removeExample(dir: string | undefined): void {
+  if (dir) rmSync(dir, { recursive: true, force: true });
 }
 
 /** A free port on 127.0.0.1: the app's URL must be known before its client is registered. */
@@ -44,8 +64,9 @@ export interface NextApp {
   close(): Promise<void>;
 }
 
-/** `next start` of the built example with `env` on top of the provider's client settings. */
+/** `next start` of the example built in `dir`, with `env` on top of the provider's client settings. */
 export async function startExample(
+  dir: string,
   provider: DevProvider,
   port: number,
   clientId: string,
@@ -53,7 +74,7 @@ export async function startExample(
 ): Promise<NextApp> {
   const url = `http://127.0.0.1:${port}`;
   const child = spawn(process.execPath, [NEXT_BIN, 'start', '--hostname', '127.0.0.1', '--port', String(port)], {
-    cwd: EXAMPLE_DIR,
+    cwd: dir,
     env: {
       PATH: process.env.PATH,
       NEXT_TELEMETRY_DISABLED: '1',

@@ -1,5 +1,6 @@
 /**
- * `npm run demo:next`: builds the Next.js example and starts it with `next start`, honouring
+ * `npm run demo:next`: installs this repository's library into the example, builds it and starts
+ * it with `next start` (SKIP_BUILD=1 reuses the last build), honouring
  * the environment of `npm start` (examples/demo/main.ts). With no OIDC_*ISSUER variable it
  * first starts the embedded development provider (PROVIDER_PORT, default 3001) in this process
  * and hands `next start` the variables pointing at it.
@@ -8,6 +9,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startDevProvider } from '../../demo/dev-provider.js';
+import { installLibrary } from './install-library.js';
 
 const DEV_SECRET = 'demo-only-secret-do-not-use-in-production-0123456789';
 const exampleDir = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -19,7 +21,10 @@ async function main(): Promise<void> {
   const port = env.PORT ?? '3000';
   const appUrl = env.APP_URL ?? `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`;
   Object.assign(env, { HOST: host, PORT: port, APP_URL: appUrl });
-  if (env.SKIP_BUILD !== '1') await run([nextBin, 'build'], env);
+  if (env.SKIP_BUILD !== '1') {
+    installLibrary();
+    await run([nextBin, 'build'], env);
+  }
   if (!Object.keys(env).some((k) => /^OIDC_(?:[A-Z0-9_]+_)?ISSUER$/.test(k))) await startEmbeddedProvider(env, appUrl);
   const server = spawn(process.execPath, [nextBin, 'start', '--hostname', host, '--port', port], {
     cwd: exampleDir,

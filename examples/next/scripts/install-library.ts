@@ -1,5 +1,5 @@
 /**
- * Puts this repository's oidc-session into examples/next/node_modules as npm would (package.json
+ * Puts this repository's oidc-session into the app's node_modules as npm would (package.json
  * and a fresh dist), so that the example imports 'oidc-session/next' exactly as users do.
  * Next's bundlers do not map the sources' `.js` specifiers to `.ts` files outside the app, hence
  * a build: the library's own compiler, a few seconds.
@@ -11,9 +11,11 @@ import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '../../..');
 
-export function installLibrary(): string {
-  const target = join(root, 'examples/next/node_modules/oidc-session');
+export function installLibrary(appDir = join(root, 'examples/next')): string {
+  const target = join(appDir, 'node_modules/oidc-session');
   rmSync(target, { recursive: true, force: true });
+  // Turbopack's build cache takes node_modules as immutable and would keep the previous copy.
+  rmSync(join(appDir, '.next'), { recursive: true, force: true });
   mkdirSync(target, { recursive: true });
   execFileSync(
     process.execPath,
