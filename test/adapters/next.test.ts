@@ -182,7 +182,9 @@ describe('oidc-session/next', () => {
       const proxy = createNextAuth(options, { key: freshKey() }).proxy({ protect: ['/account'] });
       const response = await proxy(new Request('http://127.0.0.1:3999/account/settings?tab=2', { headers: navigate }));
       expect(response.status).toBe(302);
-      expect(response.headers.get('location')).toBe(`http://127.0.0.1:3999/auth/login?returnTo=${encodeURIComponent('/account/settings?tab=2')}`);
+      expect(response.headers.get('location')).toBe(
+        `http://127.0.0.1:3999/auth/login?returnTo=${encodeURIComponent('/account/settings?tab=2')}`,
+      );
     });
 
     it('when a fetch reaches a protected path without a session then 401 JSON naming the login URL', async () => {
