@@ -1,5 +1,5 @@
 /**
- * One error base class for the whole library (STYLE.md #4): a stable string `code`
+ * One error base class for the whole library (docs/architecture.md, "Errors"): a stable string `code`
  * from a union type, a message that says what to do next, and the original `cause`.
  */
 /**

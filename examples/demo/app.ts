@@ -146,7 +146,7 @@ const SIGNED_OUT_NOTES: Record<string, string> = {
 
 /**
  * The demo app: `/` shows who is signed in, the sign-out buttons and the logout events,
- * `/api/me` the JSON contract of DESIGN.md §4, `/private` a page behind `requireAuth()`,
+ * `/api/me` the JSON contract of the README's "Routes", `/private` a page behind `requireAuth()`,
  * `/events` the events as server-sent events and `/api/events` as JSON.
  */
 export function createDemoApp(auth: Auth, info: DemoInfo): Express {

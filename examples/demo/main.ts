@@ -1,9 +1,10 @@
 /**
  * `npm start`: the demo app on http://127.0.0.1:3000. With no OIDC_* variables it also
- * starts an embedded development OpenID provider on http://127.0.0.1:3001 and configures
- * itself against it; with OIDC_ISSUER / OIDC_CLIENT_ID / OIDC_CLIENT_SECRET / APP_URL /
+ * starts an embedded development OpenID provider on http://127.0.0.1:3001 (PROVIDER_PORT) and
+ * configures itself against it; with OIDC_ISSUER / OIDC_CLIENT_ID / OIDC_CLIENT_SECRET / APP_URL /
  * SESSION_SECRET it runs against any provider. SESSION_MODE (cookie|server) and
- * SESSION_STORE (memory | redis://… | postgres://…) choose where sessions live.
+ * SESSION_STORE (memory | redis://… | postgres://…) choose where sessions live. Every variable:
+ * README.md beside this file.
  */
 import type { AddressInfo } from 'node:net';
 import { type AuthOptions, configFromEnv, createAuth, type Store } from '../../src/index.js';
@@ -83,7 +84,10 @@ async function main(): Promise<void> {
   info.mode = auth.config.mode;
   const server = createDemoApp(auth, info).listen(port, host, () => {
     const { port: bound } = server.address() as AddressInfo;
-    console.log(`oidc-session demo (${info.mode} sessions, ${info.store} store): open ${appUrl.replace(`:${port}`, `:${bound}`)}`);
+    const listening = `http://${host.includes(':') ? `[${host}]` : host}:${bound}`;
+    // APP_URL is the public URL (behind a proxy, or another port): say both when they differ.
+    const where = env.APP_URL && env.APP_URL.replace(/\/$/, '') !== listening ? `${listening}, public URL ${env.APP_URL}` : listening;
+    console.log(`oidc-session demo (${info.mode} sessions, ${info.store} store): listening on ${where}`);
     if (info.users) console.log(`  sign in as ${info.users.map((u) => `${u.login} / ${u.password}`).join(' or ')}`);
   });
 }

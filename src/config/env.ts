@@ -2,7 +2,7 @@ import type { AuthOptions, ExposableToken, ProviderOptions } from '../core/types
 import { ConfigError } from '../errors.js';
 
 /**
- * Builds options from environment variables (DESIGN.md §4): `OIDC_ISSUER`,
+ * Builds options from environment variables (the table in README.md, "Configuration"): `OIDC_ISSUER`,
  * `OIDC_CLIENT_ID`, `OIDC_CLIENT_SECRET` for provider `default`;
  * `OIDC_<NAME>_ISSUER|CLIENT_ID|CLIENT_SECRET` for provider `<name>`; `APP_URL`,
  * `SESSION_SECRET` (comma-separated, newest first), `EXPOSE_TOKENS` (`id,access`),

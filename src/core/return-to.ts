@@ -2,7 +2,7 @@
 const MAX_RETURN_TO = 1024;
 
 /**
- * Accepts only same-origin relative paths for every `returnTo` (DESIGN.md §6):
+ * Accepts only same-origin relative paths for every `returnTo` (SECURITY.md):
  * refuses `//host`, `/\host`, control characters (tab, CR, LF …), backslashes,
  * absolute and `javascript:` URLs. Returns the normalised path + query + hash, or null.
  * The checks run on the input and again on the normalised result: dot segments can turn

@@ -1,6 +1,6 @@
 /**
  * Argument checks shared by the stores. Web/ES only (the memory store compiles without Node
- * types), and argument errors are TypeErrors that quote the argument (STYLE.md #3, #4).
+ * types), and argument errors are TypeErrors that quote the argument (docs/architecture.md, "Errors").
  */
 
 /** Every store rounds a TTL up to whole seconds, so an entry lives at least as long as asked in all of them. */

@@ -33,7 +33,7 @@ export const ALICE = { login: 'alice', password: 'alice-password' } as const;
 /**
  * True when Chromium is installed. Outside CI a missing browser skips the file with one loud
  * line saying how to get it; under CI=true it throws, so the suite fails instead of passing
- * silently (DESIGN.md §7).
+ * silently (docs/architecture.md, "Tests").
  */
 export function requireChromium(): boolean {
   try {

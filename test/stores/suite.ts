@@ -1,5 +1,5 @@
 /**
- * The one conformance suite every store runs against a real server (STYLE.md #10). It pins the
+ * The one conformance suite every store runs against a real server (docs/architecture.md, "Stores"). It pins the
  * contract of `Store` in src/core/store.ts — what the registry may rely on whatever the backend.
  *
  * Sets: every store guarantees that a member stays at least its own TTL and that no TTL shrinks;

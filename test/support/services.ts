@@ -1,7 +1,7 @@
 /**
  * Test suites that need a server (Redis, PostgreSQL) ask here first. Outside CI a missing server
  * skips the file with one loud line saying how to start it; under CI=true it fails the file,
- * because a skipped suite there would be a silent pass (DESIGN.md §7).
+ * because a skipped suite there would be a silent pass (docs/architecture.md, "Tests").
  */
 import { connect } from 'node:net';
 import pg from 'pg';

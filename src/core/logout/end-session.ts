@@ -13,7 +13,7 @@ export interface EndSessionParams {
  * `client_id` is always sent: it lets the provider check `post_logout_redirect_uri`
  * even when the ID token is missing or too old to be accepted as a hint.
  *
- * @see ../../../../shared/specs/rpinitiated.txt RP-Initiated Logout 1.0 §2 and §3
+ * @see https://openid.net/specs/openid-connect-rpinitiated-1_0.html#RPLogout RP-Initiated Logout 1.0 §2 and §3
  */
 export function buildEndSessionUrl(endSessionEndpoint: string, params: EndSessionParams): URL {
   return endSessionUrlWith(endSessionEndpoint, standardEndSessionParams(params));
