@@ -22,8 +22,6 @@
  * // app/page.tsx (a server component)
  * const session = await auth.getSession();
  */
-import { cookies } from 'next/headers.js';
-import { NextResponse } from 'next/server.js';
 import { createAuth } from '../config.js';
 import type { Auth, AuthOptions, ExposedTokens, Session } from '../core/types.js';
 import { type CookieStore, cookieHeaderAfter, cookieHeaderOf, parseSetCookie } from './next-cookies.js';
@@ -151,9 +149,11 @@ async function answerRoute(instance: () => Promise<Auth>, request: Request): Pro
 
 /**
  * `cookies()` comes first: during `next build` it stops the prerendering of a page that reads
- * the session, before the options (and their secrets) are asked for.
+ * the session, before the options (and their secrets) are asked for. Next is imported when first
+ * used, not with this module: importing it sets up Next's globals, which an import must not do.
  */
 async function cookiesOfRequest(): Promise<CookieStore> {
+  const { cookies } = await import('next/headers.js');
   return (await cookies()) as unknown as CookieStore;
 }
 
@@ -232,7 +232,7 @@ function protection(protect: NonNullable<ProxyOptions['protect']>): (pathname: s
  */
 function createProxy(instance: () => Promise<Auth>, protects: (pathname: string) => boolean): (request: Request) => Promise<Response> {
   return async (request) => {
-    const auth = await instance();
+    const [auth, { NextResponse }] = await Promise.all([instance(), import('next/server.js')]);
     const url = new URL(request.url);
     if (auth.isAuthPath(url.pathname)) return NextResponse.next();
     const cookieHeader = request.headers.get('cookie');
