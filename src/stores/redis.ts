@@ -8,14 +8,18 @@
  * const store = redisStore(new Redis(process.env.REDIS_URL), { prefix: 'myapp:oidc:' });
  * const auth = createAuth({ ...options, store });
  * // the client stays yours: store.close() never quits it
+ *
+ * @example Redis Cluster (ioredis `Cluster` or node-redis `createCluster`): the same call
+ * const store = redisStore(new Cluster([{ host: '10.0.0.1', port: 7000 }]));
  */
 import { createHash } from 'node:crypto';
 import { type Store, type StoreInfo, storeInfo } from '../core/store.js';
 import { assertEncodable, assertString, assertStrings, wholeSeconds } from './shared.js';
 
-/** An `ioredis` client (or Cluster): raw commands go through `call`. */
+/** An `ioredis` client or `Cluster` (which says so with `isCluster`): raw commands go through `call`. */
 export interface IoRedisLike {
   call(command: string, ...args: string[]): Promise<unknown>;
+  readonly isCluster?: boolean;
 }
 
 /** A connected `node-redis` v4+ client: raw commands go through `sendCommand`. */
@@ -23,7 +27,14 @@ export interface NodeRedisLike {
   sendCommand(args: string[]): Promise<unknown>;
 }
 
-export type RedisClientLike = IoRedisLike | NodeRedisLike;
+/** A connected `node-redis` v4+ cluster (`createCluster`): raw commands name the key that routes them. */
+export interface NodeRedisClusterLike {
+  sendCommand(firstKey: string | undefined, isReadonly: boolean | undefined, args: string[]): Promise<unknown>;
+  getMasters?: unknown;
+  masters?: unknown;
+}
+
+export type RedisClientLike = IoRedisLike | NodeRedisLike | NodeRedisClusterLike;
 
 export interface RedisStoreOptions {
   /** Put before every key, so several apps can share one Redis (default `oidc-session:`). */
@@ -82,21 +93,71 @@ end
 return failed`;
 const WRITE_BATCH_SHA = createHash('sha1').update(WRITE_BATCH).digest('hex');
 
-type Send = (args: string[]) => Promise<unknown>;
+/** Sends one raw command; `key` is the key that routes it on a cluster (the first key it touches). */
+type Send = (args: string[], key?: string) => Promise<unknown>;
+
+interface Connection {
+  send: Send;
+  /** Hash slot of a key on a cluster; null for one server, where any keys go together. */
+  slotOf: ((key: string) => number) | null;
+}
 
 /** Both clients expose one raw-command entry point; everything else goes through it. */
-function commandSender(client: unknown): Send {
+function connectionOf(client: unknown): Connection {
   if (typeof client !== 'object' || client === null) {
     throw new TypeError(`${NAME}: "client" must be an ioredis or node-redis (v4+) client, got ${client === null ? 'null' : typeof client}`);
   }
   // ioredis also has a `sendCommand`, taking a Command object: test for `call` first.
-  const { call, sendCommand } = client as { call?: unknown; sendCommand?: unknown };
-  if (typeof call === 'function') return ([command, ...args]) => call.call(client, command, ...args) as Promise<unknown>;
-  if (typeof sendCommand === 'function') return (args) => sendCommand.call(client, args) as Promise<unknown>;
+  const { call, sendCommand, isCluster, getMasters } = client as {
+    call?: unknown;
+    sendCommand?: unknown;
+    isCluster?: unknown;
+    getMasters?: unknown;
+  };
+  if (typeof call === 'function') {
+    // An ioredis Cluster routes a command by the slot of its first key, EVALSHA's included.
+    return {
+      send: ([command, ...args]) => call.call(client, command, ...args) as Promise<unknown>,
+      slotOf: isCluster === true ? hashSlot : null,
+    };
+  }
+  if (typeof sendCommand === 'function') {
+    // A node-redis cluster (v4: getMasters, v5+: masters) takes the routing key first; false: always the
+    // master, since a replica may not have the latest revocation mark yet.
+    if (typeof getMasters === 'function' || 'masters' in client) {
+      return { send: (args, key) => sendCommand.call(client, key, false, args) as Promise<unknown>, slotOf: hashSlot };
+    }
+    return { send: (args) => sendCommand.call(client, args) as Promise<unknown>, slotOf: null };
+  }
   throw new TypeError(`${NAME}: "client" must be an ioredis client (with .call) or a node-redis v4+ client (with .sendCommand)`);
 }
 
+/**
+ * Calls made while one turn of the event loop runs, grouped by hash slot, so that each group
+ * goes to Redis as one multi-key command: on one server there is one group; on a cluster a
+ * multi-key command must name keys of one slot (else CROSSSLOT), so there is one per slot, all
+ * sent at once. The groups of one turn are flushed in order of first use.
+ */
+function slotBatches<T extends { key: string }>(slotOf: Connection['slotOf'], flush: (batch: T[]) => void): (entry: T) => void {
+  let pending = new Map<number, T[]>();
+  const flushAll = () => {
+    const groups = pending;
+    pending = new Map();
+    for (const batch of groups.values()) flush(batch);
+  };
+  return (entry) => {
+    // setImmediate runs once the poll phase has handed over every socket that was ready.
+    if (pending.size === 0) setImmediate(flushAll);
+    const slot = slotOf === null ? 0 : slotOf(entry.key);
+    const batch = pending.get(slot);
+    if (batch) batch.push(entry);
+    else pending.set(slot, [entry]);
+  };
+}
+
 interface PendingGet {
+  /** First key of the call's part in this slot: what the batch groups by. */
+  key: string;
   keys: string[];
   resolve(values: unknown[]): void;
   reject(error: unknown): void;
@@ -104,16 +165,15 @@ interface PendingGet {
 
 /**
  * MGET for every `getMany` made while one turn of the event loop runs (one per request on the
- * hot path): they go to Redis as one command, so dozens of concurrent requests cost one socket
- * write and one reply rather than one each. Each caller still gets its own keys' values, all
- * read at one instant; an error reaches every caller of the batch.
+ * hot path): they go to Redis as one command per slot, so dozens of concurrent requests cost one
+ * socket write and one reply rather than one each. Each caller still gets its own keys' values;
+ * an error reaches every caller of the batch. On one server a call's keys are read at one
+ * instant; on a cluster, keys of several slots are read by several MGETs in parallel (one round
+ * trip of wall time): the registry needs no more, since the marks it reads only ever appear.
  */
-function batchedMget(send: Send): (keys: string[]) => Promise<unknown[]> {
-  let pending: PendingGet[] = [];
-  const flush = () => {
-    const batch = pending;
-    pending = [];
-    send(['MGET', ...batch.flatMap((get) => get.keys)]).then(
+function batchedMget({ send, slotOf }: Connection): (keys: string[]) => Promise<unknown[]> {
+  const enqueue = slotBatches<PendingGet>(slotOf, (batch) => {
+    send(['MGET', ...batch.flatMap((get) => get.keys)], batch[0]!.key).then(
       (reply) => {
         const values = reply as unknown[];
         let offset = 0;
@@ -126,13 +186,33 @@ function batchedMget(send: Send): (keys: string[]) => Promise<unknown[]> {
         for (const get of batch) get.reject(error);
       },
     );
+  });
+  const part = (keys: string[]) => new Promise<unknown[]>((resolve, reject) => enqueue({ key: keys[0]!, keys, resolve, reject }));
+  return (keys) => {
+    const slots = slotOf === null ? null : bySlot(keys, slotOf);
+    if (slots === null || slots.size === 1) return part(keys);
+    const values = new Array<unknown>(keys.length);
+    const parts = [...slots.values()].map((indexes) =>
+      part(indexes.map((i) => keys[i]!)).then((got) => {
+        indexes.forEach((index, j) => {
+          values[index] = got[j];
+        });
+      }),
+    );
+    return Promise.all(parts).then(() => values);
   };
-  return (keys) =>
-    new Promise((resolve, reject) => {
-      // setImmediate runs once the poll phase has handed over every socket that was ready.
-      if (pending.length === 0) setImmediate(flush);
-      pending.push({ keys, resolve, reject });
-    });
+}
+
+/** Indexes of `keys` grouped by hash slot. */
+function bySlot(keys: readonly string[], slotOf: (key: string) => number): Map<number, number[]> {
+  const slots = new Map<number, number[]>();
+  keys.forEach((key, i) => {
+    const slot = slotOf(key);
+    const indexes = slots.get(slot);
+    if (indexes) indexes.push(i);
+    else slots.set(slot, [i]);
+  });
+  return slots;
 }
 
 interface PendingWrite {
@@ -144,20 +224,16 @@ interface PendingWrite {
 }
 
 /**
- * SETs and SREMs made while one turn of the event loop runs go to Redis as one script: a
- * logout ending 10,000 sessions writes tens of thousands of entries, and one command each
+ * SETs and SREMs made while one turn of the event loop runs go to Redis as one script per slot:
+ * a logout ending 10,000 sessions writes tens of thousands of entries, and one command each
  * would cost far more (client-side) than the writes themselves.
  */
-function batchedWrites(send: Send): (kind: 'S' | 'R', key: string, a: string, b?: string) => Promise<void> {
-  let pending: PendingWrite[] = [];
-  const flush = () => {
-    const batch = pending;
-    pending = [];
-    const keys = batch.map((write) => write.key);
+function batchedWrites(connection: Connection): (kind: 'S' | 'R', key: string, a: string, b?: string) => Promise<void> {
+  const enqueue = slotBatches<PendingWrite>(connection.slotOf, (batch) => {
     runScript(
-      send,
+      connection.send,
       [WRITE_BATCH, WRITE_BATCH_SHA],
-      keys,
+      batch.map((write) => write.key),
       batch.flatMap((write) => [write.kind, ...write.args]),
     ).then(
       (reply) => {
@@ -174,19 +250,16 @@ function batchedWrites(send: Send): (kind: 'S' | 'R', key: string, a: string, b?
         for (const write of batch) write.reject(error);
       },
     );
-  };
-  return (kind, key, a, b = '') =>
-    new Promise((resolve, reject) => {
-      if (pending.length === 0) setImmediate(flush);
-      pending.push({ kind, key, args: [a, b], resolve, reject });
-    });
+  });
+  return (kind, key, a, b = '') => new Promise((resolve, reject) => enqueue({ kind, key, args: [a, b], resolve, reject }));
 }
 
 /** A store keeping its keys under `prefix` in the caller's Redis. */
 export function redisStore(client: RedisClientLike, options: RedisStoreOptions = {}): RedisStore {
-  const send = commandSender(client);
-  const mget = batchedMget(send);
-  const write = batchedWrites(send);
+  const connection = connectionOf(client);
+  const { send, slotOf } = connection;
+  const mget = batchedMget(connection);
+  const write = batchedWrites(connection);
   const prefix = options.prefix ?? 'oidc-session:';
   assertString(prefix, '"prefix"', NAME);
   const warn = options.logger?.warn.bind(options.logger) ?? ((message: string) => console.warn(`oidc-session: ${message}`));
@@ -218,19 +291,24 @@ export function redisStore(client: RedisClientLike, options: RedisStoreOptions =
     },
     async setIfAbsent(key, value, ttlSeconds) {
       checkEvictionOnce();
-      const reply = await send(['SET', keyOf(key), checked(value, 'a value'), 'EX', String(wholeSeconds(ttlSeconds, NAME)), 'NX']);
+      const stored = keyOf(key);
+      const reply = await send(['SET', stored, checked(value, 'a value'), 'EX', String(wholeSeconds(ttlSeconds, NAME)), 'NX'], stored);
       return reply === 'OK';
     },
     async delete(keys) {
       assertStrings(keys, '"keys"', NAME);
-      if (keys.length > 0) await send(['DEL', ...keys.map(keyOf)]);
+      if (keys.length === 0) return;
+      const stored = keys.map(keyOf);
+      const groups = slotOf === null ? [stored] : [...bySlot(stored, slotOf).values()].map((indexes) => indexes.map((i) => stored[i]!));
+      await Promise.all(groups.map((group) => send(['DEL', ...group], group[0])));
     },
     async addToSet(key, member, ttlSeconds) {
       const ttlMs = wholeSeconds(ttlSeconds, NAME) * 1000;
       await runScript(send, [ADD_TO_SET, ADD_TO_SET_SHA], [keyOf(key)], [checked(member, 'a member'), String(ttlMs)]);
     },
     async setMembers(key) {
-      const members = await send(['SMEMBERS', keyOf(key)]);
+      const stored = keyOf(key);
+      const members = await send(['SMEMBERS', stored], stored);
       // node-redis with RESP3 may map a set reply to a Set.
       return Array.from(members as Iterable<string>);
     },
@@ -282,9 +360,44 @@ function checked(value: string, what: string): string {
 async function runScript(send: Send, [script, sha]: [string, string], keys: string[], args: string[]): Promise<unknown> {
   const tail = [String(keys.length), ...keys, ...args];
   try {
-    return await send(['EVALSHA', sha, ...tail]);
+    return await send(['EVALSHA', sha, ...tail], keys[0]);
   } catch (error) {
+    // A replica promoted by a failover starts with an empty script cache: EVAL caches it there too.
     if (!String((error as { message?: unknown } | null)?.message).startsWith('NOSCRIPT')) throw error;
-    return send(['EVAL', script, ...tail]);
+    return send(['EVAL', script, ...tail], keys[0]);
   }
 }
+
+/**
+ * The cluster hash slot of a key, as Redis computes it: CRC16 (XMODEM) of the key's UTF-8 bytes,
+ * or of its hash tag (what lies between the first `{` and the next `}`, when not empty), mod 16384.
+ *
+ * @see https://redis.io/docs/latest/operate/oss_and_stack/reference/cluster-spec/#hash-tags
+ */
+export function hashSlot(key: string): number {
+  const open = key.indexOf('{');
+  if (open >= 0) {
+    const close = key.indexOf('}', open + 1);
+    // `{` and `}` are one byte in UTF-8 and never part of another character: string indexes do.
+    if (close > open + 1) key = key.slice(open + 1, close);
+  }
+  let crc = 0;
+  for (let i = 0; i < key.length; i++) {
+    const code = key.charCodeAt(i);
+    if (code > 0x7f) return crc16(new TextEncoder().encode(key)) & 0x3fff;
+    crc = ((crc << 8) & 0xffff) ^ CRC16_TABLE[((crc >> 8) ^ code) & 0xff]!;
+  }
+  return crc & 0x3fff;
+}
+
+function crc16(bytes: Uint8Array): number {
+  let crc = 0;
+  for (const byte of bytes) crc = ((crc << 8) & 0xffff) ^ CRC16_TABLE[((crc >> 8) ^ byte) & 0xff]!;
+  return crc;
+}
+
+const CRC16_TABLE = Uint16Array.from({ length: 256 }, (_, n) => {
+  let crc = n << 8;
+  for (let bit = 0; bit < 8; bit++) crc = crc & 0x8000 ? ((crc << 1) ^ 0x1021) & 0xffff : (crc << 1) & 0xffff;
+  return crc;
+});
