@@ -72,7 +72,8 @@ function statements(t: string) {
   const expiry = 'now() + make_interval(secs => $3)';
   return {
     // Several instances may start at once: CREATE … IF NOT EXISTS can still race, so take a
-    // lock first. A multi-statement simple query is one implicit transaction, holding the lock.
+    // lock first. A multi-statement simple query is one implicit transaction, holding the lock;
+    // a transaction-scoped lock (never a session one) also holds under PgBouncer's transaction pooling.
     migrate: `SELECT pg_advisory_xact_lock(hashtext('oidc-session migrate ${t}'));\n${postgresMigration(t)}`,
     getMany: `SELECT key, value FROM ${t}_kv WHERE key = ANY($1::text[]) AND expires_at > now()`,
     set: `INSERT INTO ${t}_kv (key, value, expires_at) VALUES ($1, $2, ${expiry})
@@ -172,6 +173,9 @@ class Lifecycle {
 }
 
 function buildStore(pool: PgQueryable, sql: Statements, lifecycle: Lifecycle): PostgresStore {
+  // Text and values, never a `name`: pg then sends an unnamed statement, which lives within one
+  // transaction, so the store works through PgBouncer in transaction pooling mode (named prepared
+  // statements need PgBouncer ≥ 1.21 with max_prepared_statements set).
   const run = async (text: string, values: unknown[]) => {
     await lifecycle.ensureReady();
     return pool.query(text, values);
