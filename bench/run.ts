@@ -28,7 +28,7 @@ import type { Job, VerifyResult } from './worker.js';
 
 const USER = { login: 'alice', password: 'alice-password' };
 const CONNECTIONS = 50;
-const DISTINCT_SESSIONS = 10_000;
+const DISTINCT_SESSIONS = 100_000;
 
 // --- what runs ---------------------------------------------------------------------------------
 

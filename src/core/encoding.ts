@@ -18,6 +18,7 @@ export function base64url(bytes: Uint8Array): string {
 }
 
 const BASE64URL = /^[A-Za-z0-9_-]*$/;
+const NON_ASCII = /[\x80-\xff]/;
 /** Characters that may end a base64url text of length 2 (mod 4) and 3 (mod 4): their unused low bits are 0. */
 const LAST_OF_2 = /[AQgw]$/;
 const LAST_OF_3 = /[AEIMQUYcgkosw048]$/;
@@ -28,7 +29,11 @@ const LAST_OF_3 = /[AEIMQUYcgkosw048]$/;
  * this check one value has up to 16 spellings that all decode alike.
  */
 export function isCanonicalBase64url(text: string): boolean {
-  if (!BASE64URL.test(text)) return false;
+  return BASE64URL.test(text) && hasCanonicalEnd(text);
+}
+
+/** The length and last-character half of `isCanonicalBase64url`, for text whose alphabet is already checked. */
+export function hasCanonicalEnd(text: string): boolean {
   switch (text.length % 4) {
     case 0:
       return true;
@@ -51,10 +56,14 @@ export function fromBase64url(text: string): Uint8Array {
 
 /** The payload of a compact JWS we already validated (or sealed ourselves), or null when it is not a JSON object. */
 export function jwtPayload(jwt: string): Record<string, unknown> | null {
-  const payload = jwt.split('.')[1];
-  if (payload === undefined) return null;
+  const start = jwt.indexOf('.') + 1;
+  const end = jwt.indexOf('.', start);
+  if (start === 0 || end < 0) return null;
   try {
-    const value: unknown = JSON.parse(fromUtf8(fromBase64url(payload)));
+    const binary = atob(jwt.slice(start, end).replaceAll('-', '+').replaceAll('_', '/'));
+    // Most payloads are ASCII JSON: the binary string is the text, no byte array needed.
+    const text = NON_ASCII.test(binary) ? fromUtf8(Uint8Array.from(binary, (c) => c.charCodeAt(0))) : binary;
+    const value: unknown = JSON.parse(text);
     return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : null;
   } catch {
     return null;

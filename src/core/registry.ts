@@ -24,7 +24,8 @@ export interface RegisteredSession {
   readonly createdAt: number;
 }
 
-const CHANNELS: readonly Channel[] = ['back-channel', 'front-channel', 'everywhere'];
+/** The channel of each tombstone `endedBy` reads, in the order of `#checkKeys`. */
+const CHECKED_CHANNELS: readonly Channel[] = ['back-channel', 'everywhere', 'back-channel', 'front-channel'];
 
 /** One session in an index: its id and login time, and the raw member string. */
 export interface IndexEntry {
@@ -72,26 +73,51 @@ export class SessionRegistry {
 
   /** Cookie mode: why this session is over (revoked at logout, or a tombstone's channel), or null. One round trip. */
   async endedBy(session: RegisteredSession): Promise<Channel | 'local' | null> {
-    const { keys, channels } = this.#checkKeys(session);
-    const [revoked, ...times] = await this.#store.getMany(keys);
-    if (revoked !== null && revoked !== undefined) return 'local';
-    const hit = times.findIndex((time) => time !== null && time !== undefined && session.createdAt <= Number(time));
-    return hit < 0 ? null : channels[hit]!;
+    const keys = this.#checkKeys(session);
+    const values = await this.#store.getMany(keys);
+    if (values[0] !== null && values[0] !== undefined) return 'local';
+    for (let i = 1; i < values.length; i++) {
+      const time = values[i];
+      if (time !== null && time !== undefined && session.createdAt <= Number(time)) return CHECKED_CHANNELS[i - 1]!;
+    }
+    return null;
   }
 
   // Every request of a session checks the same keys: build them once per (cached, frozen) record.
-  readonly #keysOf = new WeakMap<RegisteredSession, { keys: string[]; channels: Channel[] }>();
+  readonly #keysOf = new WeakMap<RegisteredSession, string[]>();
 
-  #checkKeys(session: RegisteredSession): { keys: string[]; channels: Channel[] } {
-    let entry = this.#keysOf.get(session);
-    if (!entry) {
-      const tombstones = this.#targetsOf(session).flatMap((target) =>
-        CHANNELS.map((channel) => ({ channel, key: tombstoneKey(target, channel) })),
-      );
-      entry = { keys: [revokedKey(session.id), ...tombstones.map((t) => t.key)], channels: tombstones.map((t) => t.channel) };
-      this.#keysOf.set(session, entry);
+  /**
+   * The revocation mark and the tombstones that can name this session, in CHECKED_CHANNELS
+   * order: by `sub`, the back channel and "everywhere"; by `sid`, the back and front channels
+   * (front-channel logout names a `sid` only, "everywhere" a `sub` only).
+   */
+  #checkKeys(session: RegisteredSession): string[] {
+    let keys = this.#keysOf.get(session);
+    if (!keys) {
+      const prefix = this.#targetPrefix(session);
+      const bySub = `sub:${prefix},${JSON.stringify(session.subject)}]`;
+      keys = [revokedKey(session.id), `tomb-back-channel:${bySub}`, `tomb-everywhere:${bySub}`];
+      if (session.sid !== undefined) {
+        const bySid = `sid:${prefix},${JSON.stringify(session.sid)}]`;
+        keys.push(`tomb-back-channel:${bySid}`, `tomb-front-channel:${bySid}`);
+      }
+      this.#keysOf.set(session, keys);
     }
-    return entry;
+    return keys;
+  }
+
+  // `[iss, aud` of targetPart's JSON array, made once per issuer and provider.
+  readonly #prefixes = new Map<string, string>();
+
+  #targetPrefix(session: RegisteredSession): string {
+    const cacheKey = `${session.provider} ${session.issuer}`;
+    let prefix = this.#prefixes.get(cacheKey);
+    if (prefix === undefined) {
+      const array = JSON.stringify([session.issuer, this.#aud(session.provider)]);
+      prefix = array.slice(0, -1);
+      if (this.#prefixes.size < 64) this.#prefixes.set(cacheKey, prefix);
+    }
+    return prefix;
   }
 
   /**

@@ -23,14 +23,19 @@ describe('Sealer', () => {
     expect(await (await Sealer.create([NEW])).unseal(sealedNew, 'session')).toEqual({ n: 2 });
   });
 
-  it('when a payload is read again then it is the same frozen object, so no caller can change what the next sees', async () => {
+  it('when a value is opened a second time then it is remembered, frozen and shared; the first reader got its own copy', async () => {
     const sealer = await Sealer.create([NEW]);
     const sealed = await sealer.seal({ user: { role: 'reader' } }, 'session');
     const first = await sealer.unseal<{ user: { role: string } }>(sealed, 'session');
+    expect(sealer.cached(sealed, 'session')).toBeUndefined();
+    first!.user.role = 'admin';
+    const second = await sealer.unseal<{ user: { role: string } }>(sealed, 'session');
+    expect(second!.user.role).toBe('reader');
     expect(() => {
-      first!.user.role = 'admin';
+      second!.user.role = 'admin';
     }).toThrow(TypeError);
-    expect((await sealer.unseal<{ user: { role: string } }>(sealed, 'session'))!.user.role).toBe('reader');
+    expect(await sealer.unseal(sealed, 'session')).toBe(second);
+    expect(sealer.cached(sealed, 'session')).toBe(second);
   });
 
   it('when a retired secret is dropped then its values no longer unseal', async () => {

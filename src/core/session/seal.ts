@@ -1,5 +1,5 @@
 import { CompactEncrypt, compactDecrypt } from 'jose';
-import { base64url, fromUtf8, isCanonicalBase64url, utf8 } from '../encoding.js';
+import { base64url, fromUtf8, hasCanonicalEnd, utf8 } from '../encoding.js';
 
 /**
  * What a sealed value is for. Each purpose has its own key (HKDF `info`), so a value
@@ -13,7 +13,10 @@ const ENC = 'A256GCM';
 /** Decrypted values remembered per purpose. */
 const CACHE_LIMIT = 2048;
 const MAX_SEALED_LENGTH = 65_536;
-const COMPACT_JWE_DIR = /^([A-Za-z0-9_-]+)\.\.([A-Za-z0-9_-]+)\.([A-Za-z0-9_-]+)\.([A-Za-z0-9_-]+)$/;
+/** Compact JWE with `dir` (an empty encrypted key): header..iv.ciphertext.tag, all base64url. */
+const COMPACT_JWE_DIR = /^[A-Za-z0-9_-]+\.\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
+/** Slots of the admission filter (a power of two): see `Sealer.#admit`. */
+const SEEN_SLOTS = 1 << 16;
 
 /**
  * Compact-JWE `dir` + `A256GCM` done by a runtime's own crypto module, synchronously: what
@@ -102,10 +105,29 @@ export class Sealer {
     const cached = this.cached<T>(value, purpose);
     if (cached !== undefined) return cached;
     const payload = await this.#decrypt(value, purpose);
-    // Frozen: the cached object is shared by every request carrying this cookie, so no
-    // request (or app code) may change what the next one sees.
-    if (payload !== null) remember(this.#cache.get(purpose)!, value, deepFreeze(payload));
+    // Remembered, it is shared by every request carrying this cookie: frozen, so no request (or
+    // app code) may change what the next one sees. Not remembered, it is this request's alone.
+    if (payload !== null && this.#admit(value)) remember(this.#cache.get(purpose)!, value, deepFreeze(payload));
     return payload as T | null;
+  }
+
+  // A value is remembered the second time it is opened, not the first: with many users each
+  // sending their cookie once in a while, remembering every value would only churn the cache
+  // (and the garbage collector's old generation). A slot per hash of the tag, wiped when full.
+  readonly #seen = new Uint8Array(SEEN_SLOTS);
+  #seenCount = 0;
+
+  #admit(value: string): boolean {
+    let hash = 0;
+    for (let i = value.length - 22; i < value.length; i++) hash = (Math.imul(hash, 31) + value.charCodeAt(i)) | 0;
+    const slot = hash & (SEEN_SLOTS - 1);
+    if (this.#seen[slot] === 1) return true;
+    if (++this.#seenCount > SEEN_SLOTS / 2) {
+      this.#seen.fill(0);
+      this.#seenCount = 0;
+    }
+    this.#seen[slot] = 1;
+    return false;
   }
 
   /** HMAC-SHA256 of a message with a key derived from the newest secret, base64url. */
@@ -114,14 +136,18 @@ export class Sealer {
   }
 
   async #decrypt(value: string, purpose: SealPurpose): Promise<unknown> {
-    // Cheap shape check first: five base64url parts, the second (the encrypted key of `dir`) empty.
-    const parts = value.length > MAX_SEALED_LENGTH ? null : COMPACT_JWE_DIR.exec(value);
-    if (!parts) return null;
-    const [, header = '', iv = '', ciphertext = '', tag = ''] = parts;
+    // Cheap shape check first, one pass: five base64url parts, the second (the encrypted key of `dir`) empty.
+    if (value.length > MAX_SEALED_LENGTH || !COMPACT_JWE_DIR.test(value)) return null;
+    const first = value.indexOf('.');
+    const second = value.indexOf('.', first + 2);
+    const third = value.indexOf('.', second + 1);
+    const header = value.slice(0, first);
+    const iv = value.slice(first + 2, second);
+    const ciphertext = value.slice(second + 1, third);
+    const tag = value.slice(third + 1);
     // One value, one spelling: decoders ignore the spare bits of a last character, so a
     // respelled cookie would open alike and dodge every cache keyed by the cookie string.
-    if (!isCanonicalBase64url(iv) || !isCanonicalBase64url(ciphertext) || !isCanonicalBase64url(tag)) return null;
-    if (!isCanonicalBase64url(header)) return null;
+    if (!hasCanonicalEnd(header) || !hasCanonicalEnd(iv) || !hasCanonicalEnd(ciphertext) || !hasCanonicalEnd(tag)) return null;
     const ours = this.#byHeader.get(header);
     // A header that is byte for byte one we seal under holds nothing jose would judge
     // differently (no `crit`, no `zip`, known alg, enc and kid): the native path may open it.
