@@ -40,6 +40,8 @@ export interface OursOptions {
   port: number;
   /** More createAuth() options (token exposure, …). */
   options?: Partial<AuthOptions>;
+  /** Redis key prefix (server-redis), when the orchestrator writes sessions there too. */
+  redisPrefix?: string;
 }
 
 /** A port that was free a moment ago: the app's base URL must be known before it listens. */
@@ -96,7 +98,7 @@ export async function bareBackchannel(port: number, issuer: string, audience: st
 
 /** oidc-session on one adapter, in one session mode, with the README's quickstart code. */
 export async function ours(options: OursOptions): Promise<Running & { auth: Auth }> {
-  const { store, cleanup } = await storeFor(options.mode);
+  const { store, cleanup } = await storeFor(options.mode, options.redisPrefix);
   const auth = lib.index.createAuth({
     baseUrl: `http://127.0.0.1:${options.port}`,
     secret: SECRET,
@@ -158,13 +160,13 @@ async function serveOurs(adapter: Adapter, auth: Auth, port: number): Promise<Ru
 }
 
 /** The store a mode uses; Redis keys go under a prefix of their own, deleted on close. */
-async function storeFor(mode: Mode) {
+async function storeFor(mode: Mode, redisPrefix?: string) {
   if (mode !== 'server-redis') {
     const store = lib.memory.memoryStore();
     return { store, cleanup: () => store.close() };
   }
   const client = new Redis(REDIS_URL, { maxRetriesPerRequest: 1 });
-  const prefix = `oidc-session-bench:${process.pid}:${Date.now()}:`;
+  const prefix = redisPrefix ?? `oidc-session-bench:${process.pid}:${Date.now()}:`;
   return {
     store: lib.redis.redisStore(client, { prefix }),
     async cleanup() {

@@ -27,7 +27,7 @@ export type ServerSpec =
   | { kind: 'bare-node' }
   | { kind: 'bare-express' }
   | { kind: 'bare-backchannel'; issuer: string; clientId: string }
-  | { kind: 'ours'; adapter: Adapter; mode: Mode; issuer: string; clientId: string }
+  | { kind: 'ours'; adapter: Adapter; mode: Mode; issuer: string; clientId: string; redisPrefix?: string }
   | { kind: 'peer'; issuer: string; clientId: string; backchannel?: boolean };
 
 export interface Listening {
@@ -49,6 +49,7 @@ async function start(spec: ServerSpec): Promise<Running> {
         mode: spec.mode,
         port,
         providers: { default: { issuer: spec.issuer, clientId: spec.clientId, clientSecret: CLIENT_SECRET } },
+        ...(spec.redisPrefix ? { redisPrefix: spec.redisPrefix } : {}),
       });
     case 'peer':
       return peer({ port, issuer: spec.issuer, clientId: spec.clientId, backchannel: spec.backchannel ?? false });
