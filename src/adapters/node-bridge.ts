@@ -7,6 +7,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { MAX_FORM_BYTES } from '../core/body.js';
 import type { Auth, Session } from '../core/types.js';
 import { installNodeSealing } from './native-sealing.js';
+import { installNodeVerifier } from './native-verify.js';
 import { authRouteUrl, checkAuth, pathAndQueryOf } from './web.js';
 
 /**
@@ -21,11 +22,13 @@ const FRAMING_HEADERS = new Set(['content-length', 'transfer-encoding']);
 
 /**
  * What each Node adapter does when it is set up: checks `auth`, then installs node:crypto's
- * AES-GCM for sealing (a few microseconds where WebCrypto takes tens; the same format either way).
+ * AES-GCM for sealing (a few microseconds where WebCrypto takes tens; the same format either
+ * way) and its synchronous signature check for logout tokens.
  */
 export function setUpNodeAdapter(auth: unknown, caller: string): asserts auth is Auth {
   checkAuth(auth, caller);
   installNodeSealing();
+  installNodeVerifier();
 }
 
 /**

@@ -16,6 +16,7 @@ import { answerAuthRouteIfAny, readSessionInto, refreshInto, sendResponse, setUp
 import { pathAndQueryOf, unauthenticated } from './web.js';
 
 export { installNodeSealing } from './native-sealing.js';
+export { installNodeVerifier } from './native-verify.js';
 
 /** What `handle` answers for the app's own requests: one settled promise, shared. */
 const NOT_ANSWERED = Promise.resolve(false);

@@ -1,4 +1,14 @@
-import { createRemoteJWKSet, decodeJwt, decodeProtectedHeader, type JWTPayload, errors as joseErrors, jwtVerify } from 'jose';
+import {
+  createRemoteJWKSet,
+  decodeJwt,
+  decodeProtectedHeader,
+  type JSONWebKeySet,
+  type JWTPayload,
+  errors as joseErrors,
+  jwtVerify,
+  type ProtectedHeaderParameters,
+  type RemoteJWKSet,
+} from 'jose';
 import { OidcSessionError } from '../../errors.js';
 import { readForm } from '../body.js';
 import { identifierTooLong, MAX_IDENTIFIER_BYTES } from '../budget.js';
@@ -7,6 +17,7 @@ import { describe } from '../describe.js';
 import { isCanonicalBase64url, nowSeconds } from '../encoding.js';
 import type { LogoutTarget } from '../registry.js';
 import type { ResolvedProvider } from '../types.js';
+import { claimProblem, nativeVerifier, selectKey } from './native-jws.js';
 import { endProviderSessions } from './provider-sessions.js';
 
 /** spec §2.4: the member of `events` that makes a JWT a logout token. */
@@ -93,7 +104,7 @@ export async function validateLogoutToken(ctx: Context, provider: ResolvedProvid
   if (parts.length !== 3) throw new Refusal('logout_token is not a compact JWS');
   // One value, one spelling: a respelled signature would pass jose and dodge a cache keyed by the token.
   if (!parts.every(isCanonicalBase64url)) throw new Refusal('logout_token is not canonical base64url');
-  checkHeader(provider, token);
+  const header = checkHeader(provider, token);
   const unverified = decodeOrRefuse(token);
   if (unverified.iss !== provider.issuer) throw new Refusal('iss does not match the provider'); // §2.6 (as ID tokens: exact)
 
@@ -106,6 +117,56 @@ export async function validateLogoutToken(ctx: Context, provider: ResolvedProvid
       cacheMaxAge: JWKS_MAX_AGE_MS,
     }),
   );
+  const payload =
+    verifiedNatively(ctx, provider, jwks, header, parts, unverified) ?? (await verifiedByJose(ctx, provider, jwks, token, unverified));
+  return checkClaims(ctx, provider, payload);
+}
+
+// The key set of each resolver as it was after its last fetch: a structured clone per token
+// would cost more than the signature. Trusted while jose deems its own cache fresh.
+const keySets = new WeakMap<RemoteJWKSet, JSONWebKeySet>();
+
+/**
+ * The signature and the claims jose would check, by the installed native verifier and the
+ * cached key set: null when that path cannot decide (no verifier, no fresh key set, a key not
+ * in it or several candidates, `crit`), and jose decides.
+ */
+function verifiedNatively(
+  ctx: Context,
+  provider: ResolvedProvider,
+  jwks: RemoteJWKSet,
+  header: ProtectedHeaderParameters,
+  parts: string[],
+  claims: JWTPayload,
+): JWTPayload | null {
+  const verifier = nativeVerifier();
+  const set = jwks.fresh ? keySets.get(jwks) : undefined;
+  if (!verifier || !set || header.crit !== undefined) return null;
+  const key = selectKey(set, header as { alg: string; kid?: unknown });
+  const ok = key ? verifier.verify(header.alg!, key, `${parts[0]}.${parts[1]}`, parts[2]!) : undefined;
+  if (ok === undefined) return null;
+  if (!ok) throw new Refusal('signature verification failed');
+  const problem = claimProblem(
+    claims,
+    {
+      clientId: provider.clientId,
+      tolerance: ctx.config.clockTolerance,
+      requireExp: !provider.backchannel.allowMissingExp,
+      maxTokenAge: provider.backchannel.maxTokenAge,
+    },
+    nowSeconds(),
+  );
+  if (problem) throw new Refusal(problem, 'invalid_request', problem === 'claim exp is missing' ? missingExpDetail(provider) : undefined);
+  return claims;
+}
+
+async function verifiedByJose(
+  ctx: Context,
+  provider: ResolvedProvider,
+  jwks: RemoteJWKSet,
+  token: string,
+  unverified: JWTPayload,
+): Promise<JWTPayload> {
   const { payload } = await jwtVerify(token, jwks, {
     algorithms: [provider.idTokenSignedResponseAlg], // alg pinned; `none` can never match (§2.6)
     issuer: provider.issuer,
@@ -119,10 +180,12 @@ export async function validateLogoutToken(ctx: Context, provider: ResolvedProvid
     // A JWKS that cannot be fetched, or a bug: nothing the caller should read about.
     throw new Refusal('the logout token cannot be verified just now', 'invalid_request', describe(cause));
   });
-  return checkClaims(ctx, provider, payload);
+  const set = jwks.jwks();
+  if (set) keySets.set(jwks, set);
+  return payload;
 }
 
-function checkHeader(provider: ResolvedProvider, token: string): void {
+function checkHeader(provider: ResolvedProvider, token: string): ProtectedHeaderParameters {
   let header: ReturnType<typeof decodeProtectedHeader>;
   try {
     header = decodeProtectedHeader(token);
@@ -140,6 +203,7 @@ function checkHeader(provider: ResolvedProvider, token: string): void {
   } else if (provider.backchannel.requireLogoutJwtTyp) {
     throw new Refusal('typ "logout+jwt" is required');
   }
+  return header;
 }
 
 function decodeOrRefuse(token: string): JWTPayload {
@@ -251,6 +315,10 @@ function verificationFailure(cause: unknown): string {
  */
 function missingExpHint(cause: unknown, provider: ResolvedProvider): string | undefined {
   if (!(cause instanceof joseErrors.JWTClaimValidationFailed) || cause.claim !== 'exp' || cause.reason !== 'missing') return undefined;
+  return missingExpDetail(provider);
+}
+
+function missingExpDetail(provider: ResolvedProvider): string {
   const variable = `OIDC_${provider.name === 'default' ? '' : `${provider.name.toUpperCase().replaceAll('-', '_')}_`}BACKCHANNEL_ALLOW_MISSING_EXP`;
   return (
     'the provider follows a pre-errata draft of Back-Channel Logout with no exp in logout tokens; to accept them, still bounded by ' +
