@@ -92,7 +92,12 @@ describe('the native path is the one taken, and stays within its limits', () => 
     installNodeVerifier();
     const real = nativeVerifier()!;
     let calls = 0;
-    installNativeVerifier({ verify: (...args) => (calls++, real.verify(...args)) });
+    installNativeVerifier({
+      verify: (...args) => {
+        calls++;
+        return real.verify(...args);
+      },
+    });
     const auth = makeAuth('RS256');
     expect(await answer(auth, await issuer.logoutToken(CLIENT, { sid: 'first' }))).toBe('200 ');
     expect(calls).toBe(0);
