@@ -46,7 +46,7 @@ async function startInstance(port: number, env: Record<string, string>): Promise
     const timer = setTimeout(() => reject(new Error(`instance on ${port} did not start: ${output.join('')}`)), 20_000);
     const onData = (chunk: Buffer) => {
       output.push(chunk.toString());
-      if (output.join('').includes('open http')) {
+      if (output.join('').includes('listening on http')) {
         clearTimeout(timer);
         resolve();
       }

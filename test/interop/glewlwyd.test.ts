@@ -360,7 +360,7 @@ describe.runIf(available)('the demo against Glewlwyd, configured from the enviro
     await new Promise<void>((resolve, reject) => {
       const onData = (chunk: Buffer) => {
         output.push(chunk.toString());
-        if (output.join('').includes('open http')) resolve();
+        if (output.join('').includes('listening on http')) resolve();
       };
       demo!.stdout!.on('data', onData);
       demo!.stderr!.on('data', (chunk: Buffer) => output.push(chunk.toString()));
