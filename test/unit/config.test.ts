@@ -133,7 +133,10 @@ describe('createAuth option validation', () => {
     const problems = problemsOf({ baseUrl: 'ftp://x', secret: 'short', providers: {}, basePath: 'auth', cookies: { sameSite: 'none' } });
     // Each wrong option once, by its name; nothing said twice.
     for (const option of ['baseUrl', 'secret', 'providers', 'basePath', 'cookies.sameSite']) {
-      expect(problems.filter((problem) => problem.startsWith(`"${option}" `)), option).toHaveLength(1);
+      expect(
+        problems.filter((problem) => problem.startsWith(`"${option}" `)),
+        option,
+      ).toHaveLength(1);
     }
     expect(new Set(problems).size).toBe(problems.length);
   });
