@@ -92,18 +92,34 @@ async function main(): Promise<void> {
   });
 }
 
-/** SESSION_STORE: `memory`, `redis://…` (ioredis) or `postgres://…` (pg Pool). The clients are the demo's own. */
+/** SESSION_STORE: `memory`, `redis://…` (ioredis), `redis-cluster://host:port,…` (ioredis Cluster) or `postgres://…` (pg Pool). The clients are the demo's own. */
 async function openStore(url: string): Promise<{ store: Store; name: string }> {
   if (url === 'memory') return { store: memoryStore(), name: 'memory' };
   if (url.startsWith('redis://') || url.startsWith('rediss://')) {
     const [{ Redis }, { redisStore }] = await Promise.all([import('ioredis'), import('../../src/stores/redis.js')]);
     return { store: redisStore(new Redis(url, { maxRetriesPerRequest: 1 })), name: 'redis' };
   }
+  if (url.startsWith('redis-cluster://')) {
+    // Seed nodes, comma-separated; the options are docs/stores.md's (fail fast while a master is down).
+    const [{ Cluster }, { redisStore }] = await Promise.all([import('ioredis'), import('../../src/stores/redis.js')]);
+    const seeds = url
+      .slice('redis-cluster://'.length)
+      .split(',')
+      .map((node) => ({ host: node.split(':')[0]!, port: Number(node.split(':')[1] ?? 6379) }));
+    const cluster = new Cluster(seeds, {
+      redisOptions: { maxRetriesPerRequest: 1, connectTimeout: 1000, commandTimeout: 1000 },
+      retryDelayOnFailover: 200,
+      retryDelayOnClusterDown: 200,
+    });
+    return { store: redisStore(cluster), name: 'redis-cluster' };
+  }
   if (url.startsWith('postgres://') || url.startsWith('postgresql://')) {
     const [{ default: pg }, { postgresStore }] = await Promise.all([import('pg'), import('../../src/stores/postgres.js')]);
     return { store: postgresStore(new pg.Pool({ connectionString: url })), name: 'postgres' };
   }
-  throw new Error(`SESSION_STORE must be "memory", a redis:// URL or a postgres:// URL (got ${JSON.stringify(url)})`);
+  throw new Error(
+    `SESSION_STORE must be "memory", a redis:// URL, redis-cluster://host:port,… or a postgres:// URL (got ${JSON.stringify(url)})`,
+  );
 }
 
 main().catch((error: unknown) => {

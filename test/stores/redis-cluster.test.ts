@@ -8,10 +8,14 @@ import { Cluster } from 'ioredis';
 import { createCluster } from 'redis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hashSlot, type RedisClientLike, redisStore } from '../../src/stores/redis.js';
-import { clusterSeeds, rawCommand, requireCluster } from '../support/redis-cluster.js';
+import { clusterSeeds, lockCluster, rawCommand, requireCluster } from '../support/redis-cluster.js';
 import { AWKWARD, runStoreSuite, type StoreHarness } from './suite.js';
 
+// Held for the whole file: no other file's failover may kill a master under this suite.
+const release = await lockCluster();
 const available = await requireCluster();
+if (!available) await release();
+afterAll(release);
 
 interface Client {
   client: RedisClientLike;

@@ -9,7 +9,10 @@
  * tests (and the next CI run) find 6 nodes again.
  */
 import { execFile } from 'node:child_process';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
 
 export const CLUSTER_PORTS = [7000, 7001, 7002, 7003, 7004, 7005] as const;
@@ -34,6 +37,8 @@ export function rawCommand(port: number, args: string[], timeoutMs = 2000): Prom
     };
     socket.setTimeout(timeoutMs, () => fail(new Error(`127.0.0.1:${port}: no answer within ${timeoutMs} ms`)));
     socket.once('error', fail);
+    // A node that closes without a reply (SHUTDOWN) answers nothing: that ends the wait too.
+    socket.once('close', () => reject(new Error(`127.0.0.1:${port}: closed without a reply`)));
     socket.once('connect', () => socket.write(`*${args.length}\r\n${args.map((a) => `$${Buffer.byteLength(a)}\r\n${a}\r\n`).join('')}`));
     socket.on('data', (chunk) => {
       reply = Buffer.concat([reply, chunk]);
@@ -122,9 +127,15 @@ export async function requireCluster(): Promise<boolean> {
 
 /** A master that serves slots (the one the failover kills). */
 export async function aMaster(): Promise<number> {
-  const master = (await clusterNodes()).find((n) => n.master && n.slots && n.connected);
+  const master = (await clusterNodes(await aLiveNode())).find((n) => n.master && n.slots && n.connected);
   if (!master) throw new Error('no master serving slots');
   return master.port;
+}
+
+/** The first node that answers PING. */
+export async function aLiveNode(): Promise<number> {
+  for (const port of CLUSTER_PORTS) if ((await rawCommand(port, ['PING'], 500).catch(() => '')) === 'PONG') return port;
+  throw new Error('no Redis Cluster node answers');
 }
 
 export interface KilledNode {
@@ -200,3 +211,44 @@ async function configValue(port: number, name: string): Promise<string> {
 }
 
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+const LOCK = join(tmpdir(), 'oidc-session-redis-cluster.lock');
+
+/**
+ * The cluster is one machine-wide resource and the failover tests kill its masters: every file
+ * (and `npm run soak`, and a concurrent `npm test`) that uses it holds this lock while it does, so
+ * no suite sees another's failover. A directory (mkdir is atomic) holding the owner's pid; a lock
+ * whose owner is gone is taken over. Returns the release function.
+ */
+export async function lockCluster(timeoutMs = 10 * 60_000): Promise<() => Promise<void>> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      await mkdir(LOCK);
+      await writeFile(join(LOCK, 'pid'), String(process.pid));
+      let released = false;
+      return async () => {
+        if (released) return;
+        released = true;
+        await rm(LOCK, { recursive: true, force: true });
+      };
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    }
+    const owner = Number(await readFile(join(LOCK, 'pid'), 'utf8').catch(() => ''));
+    // Held by this process already (a test file running the soak): the outer holder releases it.
+    if (owner === process.pid) return async () => {};
+    if (owner > 0 && !alive(owner)) await rm(LOCK, { recursive: true, force: true });
+    if (Date.now() > deadline) throw new Error(`the Redis Cluster lock ${LOCK} was held by pid ${owner} for ${timeoutMs} ms`);
+    await sleep(100);
+  }
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
