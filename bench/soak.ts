@@ -64,10 +64,12 @@ export interface SoakReport {
   /** Signed-in requests a second, and their median and 99th percentile latency (ms), over the whole run. */
   perSecond: number;
   latencyMs: { p50: number; p99: number; max: number };
-  statuses: Record<string, number>;
+  /** Answers by what asked: signed-in traffic, login (its last page), RP-initiated logout, back-channel (the provider's view). */
+  statuses: Record<Kind, Record<string, number>>;
   /** 5xx answers outside [kill, promoted + grace]. */
   serverErrorsOutsideWindow: number;
-  serverErrorsInsideWindow: number;
+  /** 5xx answers inside the window, by kind. */
+  serverErrorsInsideWindow: Partial<Record<Kind, number>>;
   /** 200 answers for a session whose logout had been acknowledged before the request began. */
   servedAfterLogout: number;
   /** Requests for live sessions refused (401/503/other) outside the window: fail-closed moments that should not be. */
@@ -90,6 +92,8 @@ export interface SoakReport {
   heap: Array<{ instance: string; beforeMB: number; afterMB: number; growthMB: number }>;
   instancesAlive: boolean;
 }
+
+type Kind = 'traffic' | 'login' | 'logout' | 'backchannel';
 
 interface Instance {
   name: string;
@@ -245,16 +249,16 @@ async function soak(options: SoakOptions, log: (line: string) => void, cleanups:
     `soak: ${options.mode} mode, ${sessions.length} sessions of ${options.users} users, ${options.connections} connections, ${options.durationSeconds} s`,
   );
 
-  const statuses: Record<string, number> = {};
-  const serverErrors: number[] = [];
+  const statuses: Record<Kind, Record<string, number>> = { traffic: {}, login: {}, logout: {}, backchannel: {} };
+  const serverErrors: Array<{ kind: Kind; at: number }> = [];
   const liveRefusals: number[] = [];
   const liveSuccesses: number[] = [];
   let servedAfterLogout = 0;
   let requests = 0;
   const requestTimes: number[] = [];
-  const count = (status: number | string, at: number) => {
-    statuses[status] = (statuses[status] ?? 0) + 1;
-    if (typeof status === 'number' && status >= 500) serverErrors.push(at);
+  const count = (kind: Kind, status: number | string, at: number) => {
+    statuses[kind][status] = (statuses[kind][status] ?? 0) + 1;
+    if (typeof status === 'number' && status >= 500) serverErrors.push({ kind, at });
   };
 
   const started = Date.now();
@@ -281,7 +285,7 @@ async function soak(options: SoakOptions, log: (line: string) => void, cleanups:
       }
       requests++;
       requestTimes.push(Date.now() - at);
-      count(status, at);
+      count('traffic', status, at);
       if (status === 200 && endedBefore) servedAfterLogout++;
       if (!session.uncertain && !session.ending && session.endedAt === undefined) {
         if (status === 200) liveSuccesses.push(at);
@@ -312,13 +316,13 @@ async function soak(options: SoakOptions, log: (line: string) => void, cleanups:
         backchannel.acknowledged++;
         if (bySid) backchannel.bySid++;
         else backchannel.bySub++;
-        count(200, at);
+        count('backchannel', 200, at);
       } catch (error) {
         // Refused (400 partial_logout while the store is down): the state of these sessions is unknown.
         for (const session of named) session.uncertain = true;
         backchannel.refused++;
         const status = (error as { response?: { status?: number } }).response?.status;
-        count(status ?? 'network error', Date.now());
+        count('backchannel', status ?? 'network error', Date.now());
       }
       await sleep(interval);
     }
@@ -336,12 +340,14 @@ async function soak(options: SoakOptions, log: (line: string) => void, cleanups:
       const tracked: Tracked = { cookie: '', sub: `demo:${user.login}`, sid: '' };
       try {
         const login = await agent.loginAtProvider(`${url}/auth/login?returnTo=/api/me`, user);
-        count(login.response.status, Date.now());
+        count('login', login.response.status, Date.now());
         if (login.response.status !== 200) throw new Error(`login ended with ${login.response.status}`);
         logins.ok++;
         tracked.cookie = agent.cookieHeader(url);
         sessions.push(tracked);
-      } catch {
+      } catch (error) {
+        const status = /ended with (\d+)/.exec(String(error))?.[1];
+        if (status === undefined) count('login', 'failed before the app answered', Date.now());
         logins.failed++;
         await sleep(200);
         continue;
@@ -350,14 +356,14 @@ async function soak(options: SoakOptions, log: (line: string) => void, cleanups:
       tracked.ending = true;
       try {
         const csrf = await agent.fetch(`${url}/auth/csrf`);
-        count(csrf.status, Date.now());
+        count('logout', csrf.status, Date.now());
         const { csrfToken } = (await csrf.json()) as { csrfToken: string };
         const logout = await agent.fetch(`${url}/auth/logout`, {
           method: 'POST',
           body: new URLSearchParams({ csrfToken }),
           headers: { origin: url },
         });
-        count(logout.status, Date.now());
+        count('logout', logout.status, Date.now());
         await logout.arrayBuffer();
         // The redirect to the provider's end_session_endpoint acknowledges the logout here.
         if (logout.status === 303 && logout.headers.get('location')?.startsWith(provider.issuer)) {
@@ -431,8 +437,13 @@ async function soak(options: SoakOptions, log: (line: string) => void, cleanups:
     perSecond: Math.round(requests / options.durationSeconds),
     latencyMs: percentiles(requestTimes),
     statuses,
-    serverErrorsOutsideWindow: serverErrors.filter((at) => !inside(at)).length,
-    serverErrorsInsideWindow: serverErrors.filter(inside).length,
+    serverErrorsOutsideWindow: serverErrors.filter(({ at }) => !inside(at)).length,
+    serverErrorsInsideWindow: serverErrors
+      .filter(({ at }) => inside(at))
+      .reduce<Partial<Record<Kind, number>>>((byKind, { kind }) => {
+        byKind[kind] = (byKind[kind] ?? 0) + 1;
+        return byKind;
+      }, {}),
     servedAfterLogout,
     liveRefusedOutsideWindow: liveRefusals.filter((at) => !inside(at)).length,
     liveRefusedInsideWindow: liveRefusals.filter(inside).length,
@@ -471,10 +482,15 @@ export function formatReport(report: SoakReport): string {
   const f = report.failover;
   return [
     `signed-in requests: ${report.requests}, ${report.perSecond}/s, latency p50 ${report.latencyMs.p50} ms, p99 ${report.latencyMs.p99} ms, max ${report.latencyMs.max} ms`,
-    `answers by status (traffic, logins, logouts, back-channel): ${Object.entries(report.statuses)
-      .map(([status, n]) => `${status}: ${n}`)
-      .join(', ')}`,
-    `5xx outside the failover window: ${report.serverErrorsOutsideWindow} (inside: ${report.serverErrorsInsideWindow})`,
+    ...Object.entries(report.statuses).map(
+      ([kind, byStatus]) =>
+        `  ${kind} answers: ${
+          Object.entries(byStatus)
+            .map(([status, n]) => `${status}: ${n}`)
+            .join(', ') || 'none'
+        }`,
+    ),
+    `5xx outside the failover window: ${report.serverErrorsOutsideWindow} (inside: ${JSON.stringify(report.serverErrorsInsideWindow)})`,
     `served after an acknowledged logout: ${report.servedAfterLogout}`,
     `live sessions refused: ${report.liveRefusedInsideWindow} inside the window, ${report.liveRefusedOutsideWindow} outside`,
     `logins: ${report.logins.ok} ok, ${report.logins.failed} failed; RP-initiated logouts: ${report.rpLogouts.acknowledged} acknowledged, ${report.rpLogouts.failed} failed`,

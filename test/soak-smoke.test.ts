@@ -26,8 +26,9 @@ describe.runIf(available)('soak smoke: two instances on Redis Cluster, a master 
     expect(report.failover?.promotedAfterMs).not.toBeNull();
   });
 
-  it('when a master dies then no answer is a 5xx outside the failover window', () => {
+  it('when a master dies then no answer is a 5xx outside the failover window, and signed-in traffic never gets one', () => {
     expect(report.serverErrorsOutsideWindow).toBe(0);
+    expect(Object.keys(report.statuses.traffic).filter((status) => !['200', '401', '503'].includes(status))).toEqual([]);
   });
 
   it('when a logout was acknowledged then no later request of that session is served, failover included', () => {
