@@ -173,7 +173,14 @@ async function completeLogin(ctx: Context, cb: Callback): Promise<Response> {
     ctx.logger.warn(`login refused (provider=${cb.provider.name}): ${why}`);
     return staleCallback(ctx, cb.signedIn, cb.tx.returnTo, [cb.clearTx]);
   }
-  const sessionCookies = await ctx.sessions.write(record, tokens, cb.cookies);
+  let sessionCookies: string[];
+  try {
+    sessionCookies = await ctx.sessions.write(record, tokens, cb.cookies);
+  } catch (error) {
+    // Server mode keeps the session in the store: while it does not answer, nobody can sign in.
+    ctx.storeFailed(error);
+    return storeUnavailable(cb.clearTx);
+  }
   const bytes = sessionCookies.reduce((sum, line) => sum + line.split(';', 1)[0]!.length, 0);
   if (bytes > MAX_SESSION_COOKIE_BYTES) return sessionTooLarge(ctx, cb, bytes);
   if (bytes > WARN_SESSION_COOKIE_BYTES) {
@@ -288,6 +295,16 @@ function staleCallback(ctx: Context, signedIn: boolean, returnTo: string, setCoo
       paragraph('The sign-in could not be completed: it was already used, it took too long, or it was started in another browser.') +
       link(`${ctx.config.basePath}/login`, 'Sign in again'),
     setCookies,
+  });
+}
+
+function storeUnavailable(clearTx: string): Response {
+  return htmlPage({
+    status: 503,
+    title: 'Sign-in is unavailable just now',
+    body: paragraph('The sign-in could not be saved. Please try again in a moment.') + link('/', 'Continue'),
+    headers: { 'Retry-After': '5' },
+    setCookies: [clearTx],
   });
 }
 

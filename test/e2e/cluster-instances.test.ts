@@ -130,9 +130,10 @@ describe.runIf(available)('a master killed under load (server mode: the sessions
   });
 
   it('when a master is down then requests fail closed (signed out, or 503 with Retry-After), never a 5xx outside the window, never a crash', () => {
-    // Signed-in traffic and back-channel calls never answer 5xx, window or not. A login callback
-    // inside the window may (server mode: the new session cannot be stored; see docs/stores.md).
+    // Signed-in traffic and back-channel calls never answer 5xx, window or not; a login callback
+    // that cannot store its session answers 503 with Retry-After (see docs/stores.md).
     expect(Object.keys(report.statuses.traffic).filter((status) => !['200', '401', '503'].includes(status))).toEqual([]);
+    expect(Object.keys(report.statuses.login).filter((status) => status.startsWith('5') && status !== '503')).toEqual([]);
     expect(Object.keys(report.statuses.backchannel).filter((status) => !['200', '400'].includes(status))).toEqual([]);
     expect(report.serverErrorsOutsideWindow).toBe(0);
     expect(report.instancesAlive).toBe(true);

@@ -275,6 +275,25 @@ describe('logout always clears, whatever the store does', () => {
     },
   );
 
+  it('when the store is down at the end of a server-mode sign-in then the answer is 503 with Retry-After, not a 500', async () => {
+    const store = switchableStore(memoryStore());
+    stack.rebuild({ auth: { store, session: { mode: 'server' } } });
+    const agent = new Agent();
+    const result = await agent.follow(`${stack.appUrl}/auth/login`);
+    const form = parseForms(await result.response.text(), result.url).find((f) => f.fields.some((x) => x.type === 'password'))!;
+    let done = await agent.submitForm(result.url, form, ALICE, { stopAt: (u) => u.pathname === '/auth/callback' });
+    if (done.url.pathname !== '/auth/callback') {
+      const consent = parseForms(await done.response.text(), done.url)[0]!;
+      done = await agent.submitForm(done.url, consent, {}, { stopAt: (u) => u.pathname === '/auth/callback' });
+    }
+    store.down = true;
+    const response = await agent.fetch(done.url);
+    expect(response.status).toBe(503);
+    expect(response.headers.get('retry-after')).toBe('5');
+    store.down = false;
+    expect(await me(stack, agent)).toBe(401);
+  });
+
   it('when the store is down then a wrong CSRF token still clears nothing', async () => {
     const store = switchableStore(memoryStore());
     stack.rebuild({ auth: { store } });
