@@ -103,7 +103,10 @@ export async function ours(options: OursOptions): Promise<Running & { auth: Auth
     baseUrl: `http://127.0.0.1:${options.port}`,
     secret: SECRET,
     providers: options.providers,
-    session: { mode: options.mode === 'cookie' ? 'cookie' : 'server' },
+    // No idle window: the load generator replays one cookie for minutes and never takes the
+    // rolled one a browser would, so every request past the roll interval would re-seal it.
+    // bench/profile.ts measures that cost on its own (IDLE=10).
+    session: { mode: options.mode === 'cookie' ? 'cookie' : 'server', idleDuration: 0 },
     store,
     logger: { warn: () => {}, error: (message) => console.error(message) },
     ...options.options,

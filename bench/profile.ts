@@ -22,7 +22,7 @@ const auth = createAuth({
   baseUrl: 'http://127.0.0.1:3000',
   secret: SECRET,
   providers: { default: { issuer: 'http://127.0.0.1:3001', clientId: 'demo', clientSecret: 'x' } },
-  session: { mode: mode === 'server' ? 'server' : 'cookie' },
+  session: { mode: mode === 'server' ? 'server' : 'cookie', ...(process.env.IDLE ? { idleDuration: Number(process.env.IDLE) } : {}) },
   logger: { warn: () => {}, error: (m) => console.error(m) },
 });
 
