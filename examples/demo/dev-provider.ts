@@ -87,6 +87,24 @@ export interface DevProvider {
   close(): Promise<void>;
 }
 
+/**
+ * The demo app's client, registered for the app at `appUrl`: client `demo`, secret `demo-secret`,
+ * every redirect and logout URI of the README's routes, refresh tokens, no consent screen.
+ */
+export function demoClient(appUrl: string): DevClient {
+  return {
+    client_id: 'demo',
+    client_secret: 'demo-secret',
+    redirect_uris: [`${appUrl}/auth/callback`],
+    post_logout_redirect_uris: [`${appUrl}/auth/logout/callback`],
+    backchannel_logout_uri: `${appUrl}/auth/backchannel-logout/default`,
+    backchannel_logout_session_required: true,
+    grant_types: ['authorization_code', 'refresh_token'],
+    // The demo is the provider's own app: sign-in asks for the password, never for consent.
+    firstParty: true,
+  };
+}
+
 export const DEMO_USERS: readonly DemoUser[] = Object.freeze([
   { login: 'alice', password: 'alice-password', name: 'Alice Liddell', email: 'alice@example.test' },
   { login: 'bob', password: 'bob-password', name: 'Bob Builder', email: 'bob@example.test' },

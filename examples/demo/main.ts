@@ -10,7 +10,7 @@ import type { AddressInfo } from 'node:net';
 import { type AuthOptions, configFromEnv, createAuth, type Store } from '../../src/index.js';
 import { memoryStore } from '../../src/stores/memory.js';
 import { createDemoApp, createLogoutLog, type DemoInfo } from './app.js';
-import { startDevProvider } from './dev-provider.js';
+import { demoClient, startDevProvider } from './dev-provider.js';
 
 const DEV_SECRET = 'demo-only-secret-do-not-use-in-production-0123456789';
 
@@ -30,19 +30,7 @@ async function main(): Promise<void> {
     const provider = await startDevProvider({
       host: '127.0.0.1',
       port: Number(env.PROVIDER_PORT ?? 3001),
-      clients: [
-        {
-          client_id: 'demo',
-          client_secret: 'demo-secret',
-          redirect_uris: [`${appUrl}/auth/callback`],
-          post_logout_redirect_uris: [`${appUrl}/auth/logout/callback`],
-          backchannel_logout_uri: `${appUrl}/auth/backchannel-logout/default`,
-          backchannel_logout_session_required: true,
-          grant_types: ['authorization_code', 'refresh_token'],
-          // The demo is the provider's own app: sign-in asks for the password, never for consent.
-          firstParty: true,
-        },
-      ],
+      clients: [demoClient(appUrl)],
     });
     options = {
       ...options,

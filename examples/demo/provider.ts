@@ -4,24 +4,13 @@
  * APP_URL (default http://127.0.0.1:4000): redirect URI APP_URL/auth/callback, post-logout
  * redirect URI APP_URL/auth/logout/callback, back-channel logout APP_URL/auth/backchannel-logout/default.
  */
-import { startDevProvider } from './dev-provider.js';
+import { demoClient, startDevProvider } from './dev-provider.js';
 
 const appUrl = (process.env.APP_URL ?? 'http://127.0.0.1:4000').replace(/\/$/, '');
 const provider = await startDevProvider({
   host: '127.0.0.1',
   port: Number(process.env.PROVIDER_PORT ?? 3001),
-  clients: [
-    {
-      client_id: 'demo',
-      client_secret: 'demo-secret',
-      redirect_uris: [`${appUrl}/auth/callback`],
-      post_logout_redirect_uris: [`${appUrl}/auth/logout/callback`],
-      backchannel_logout_uri: `${appUrl}/auth/backchannel-logout/default`,
-      backchannel_logout_session_required: true,
-      grant_types: ['authorization_code', 'refresh_token'],
-      firstParty: true,
-    },
-  ],
+  clients: [demoClient(appUrl)],
 });
 console.log(`development OpenID provider for ${appUrl}:`);
 console.log(`  OIDC_ISSUER=${provider.issuer} OIDC_CLIENT_ID=demo OIDC_CLIENT_SECRET=demo-secret APP_URL=${appUrl}`);

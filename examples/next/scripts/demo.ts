@@ -8,7 +8,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startDevProvider } from '../../demo/dev-provider.js';
+import { demoClient, startDevProvider } from '../../demo/dev-provider.js';
 import { installLibrary } from './install-library.js';
 
 const DEV_SECRET = 'demo-only-secret-do-not-use-in-production-0123456789';
@@ -39,17 +39,7 @@ async function startEmbeddedProvider(env: NodeJS.ProcessEnv, appUrl: string): Pr
   const provider = await startDevProvider({
     host: '127.0.0.1',
     port: Number(env.PROVIDER_PORT ?? 3001),
-    clients: [
-      {
-        client_id: 'demo',
-        client_secret: 'demo-secret',
-        redirect_uris: [`${appUrl}/auth/callback`],
-        post_logout_redirect_uris: [`${appUrl}/auth/logout/callback`],
-        backchannel_logout_uri: `${appUrl}/auth/backchannel-logout/default`,
-        backchannel_logout_session_required: true,
-        grant_types: ['authorization_code', 'refresh_token'],
-      },
-    ],
+    clients: [demoClient(appUrl)],
   });
   Object.assign(env, {
     OIDC_ISSUER: provider.issuer,
