@@ -294,6 +294,31 @@ describe('logout always clears, whatever the store does', () => {
     expect(await me(stack, agent)).toBe(401);
   });
 
+  it('when the store fails while a logout records its end then it retries, and a copy of the cookie is refused once the store is back', async () => {
+    const inner = memoryStore();
+    // Reads answer; writes fail for the first 600 ms of the logout (a failover in progress).
+    let writesFailUntil = 0;
+    const store = { ...switchableStore(inner) } as Store;
+    for (const method of ['set', 'setIfAbsent', 'delete', 'addToSet', 'removeFromSet'] as const) {
+      const write = (inner[method] as (...a: unknown[]) => Promise<unknown>).bind(inner);
+      (store as unknown as Record<string, unknown>)[method] = (...args: unknown[]) =>
+        Date.now() < writesFailUntil ? Promise.reject(new Error('CLUSTERDOWN')) : write(...args);
+    }
+    (store as unknown as Record<string, unknown>).getMany = inner.getMany.bind(inner);
+    stack.rebuild({ auth: { store } });
+    const agent = await signIn(stack);
+    const copy = agent.cookieHeader(`${stack.appUrl}/api/me`);
+    const token = await csrf(stack, agent);
+    writesFailUntil = Date.now() + 600;
+    const response = await agent.fetch(`${stack.appUrl}/auth/logout`, {
+      method: 'POST',
+      body: new URLSearchParams({ csrfToken: token, federated: 'false' }),
+      headers: { origin: stack.appUrl },
+    });
+    expect(response.status).toBe(303);
+    expect(await me(stack, copy)).toBe(401);
+  });
+
   it('when the store is down then a wrong CSRF token still clears nothing', async () => {
     const store = switchableStore(memoryStore());
     stack.rebuild({ auth: { store } });
