@@ -251,7 +251,8 @@ async function soak(options: SoakOptions, log: (line: string) => void, cleanups:
 
   const statuses: Record<Kind, Record<string, number>> = { traffic: {}, login: {}, logout: {}, backchannel: {} };
   const serverErrors: Array<{ kind: Kind; at: number }> = [];
-  const liveRefusals: number[] = [];
+  // When each refused request began and ended: one that began just before the kill may be refused by it.
+  const liveRefusals: Array<{ at: number; done: number }> = [];
   const liveSuccesses: number[] = [];
   let servedAfterLogout = 0;
   let requests = 0;
@@ -289,7 +290,7 @@ async function soak(options: SoakOptions, log: (line: string) => void, cleanups:
       if (status === 200 && endedBefore) servedAfterLogout++;
       if (!session.uncertain && !session.ending && session.endedAt === undefined) {
         if (status === 200) liveSuccesses.push(at);
-        else liveRefusals.push(at);
+        else liveRefusals.push({ at, done: Date.now() });
       }
     }
   };
@@ -428,7 +429,9 @@ async function soak(options: SoakOptions, log: (line: string) => void, cleanups:
 
   const windowEnd = (promotedAt ?? Number.POSITIVE_INFINITY) + GRACE_MS;
   const inside = (at: number) => at >= killedAt && at <= windowEnd;
-  const lastLiveRefusal = liveRefusals.filter((at) => at >= killedAt).at(-1);
+  // A request in flight when the window opened counts as inside it.
+  const overlaps = (r: { at: number; done: number }) => r.done >= killedAt && r.at <= windowEnd;
+  const lastLiveRefusal = liveRefusals.filter((r) => r.at >= killedAt).at(-1)?.at;
   const recovered = lastLiveRefusal === undefined ? undefined : liveSuccesses.find((at) => at > lastLiveRefusal);
   const MB = 1024 * 1024;
   const report: SoakReport = {
@@ -445,8 +448,8 @@ async function soak(options: SoakOptions, log: (line: string) => void, cleanups:
         return byKind;
       }, {}),
     servedAfterLogout,
-    liveRefusedOutsideWindow: liveRefusals.filter((at) => !inside(at)).length,
-    liveRefusedInsideWindow: liveRefusals.filter(inside).length,
+    liveRefusedOutsideWindow: liveRefusals.filter((r) => !overlaps(r)).length,
+    liveRefusedInsideWindow: liveRefusals.filter(overlaps).length,
     logins,
     rpLogouts,
     backchannel,
