@@ -1,15 +1,8 @@
-/**
- * Two demo app processes on the Redis Cluster (test/support/redis-cluster.ts): a back-channel
- * logout received by instance B ends the session signed in through instance A, in both session
- * modes; and a master killed under load in server mode, where the sessions themselves live in
- * the cluster (the soak smoke runs the same failover in cookie mode).
- */
-import { type ChildProcess, spawn } from 'node:child_process';
-import { createServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { formatReport, runSoak, type SoakReport } from '../../bench/soak.js';
 import { type DevProvider, startDevProvider } from '../../examples/demo/dev-provider.js';
 import { Agent } from '../support/agent.js';
+import { freePort, type Instance, startInstance } from '../support/demo-instance.js';
 import { clusterUrl, lockCluster, requireCluster } from '../support/redis-cluster.js';
 
 const SECRET = 'cluster-instances-secret-cluster-instances';
@@ -19,51 +12,6 @@ const release = await lockCluster();
 const available = await requireCluster();
 if (!available) await release();
 afterAll(release);
-
-interface Instance {
-  url: string;
-  output: string[];
-  stop(): Promise<void>;
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
-
-/** Starts `examples/demo/main.ts` in its own Node process and waits for its "listening on" line. */
-async function startInstance(port: number, env: Record<string, string>): Promise<Instance> {
-  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', 'examples/demo/main.ts'], {
-    env: { ...process.env, ...env, PORT: String(port), APP_URL: `http://127.0.0.1:${port}` },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const output: string[] = [];
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`instance on ${port} did not start: ${output.join('')}`)), 20_000);
-    child.stdout!.on('data', (chunk: Buffer) => {
-      output.push(chunk.toString());
-      if (output.join('').includes('listening on')) {
-        clearTimeout(timer);
-        resolve();
-      }
-    });
-    child.stderr!.on('data', (chunk: Buffer) => output.push(chunk.toString()));
-    child.once('exit', (code) => reject(new Error(`instance on ${port} exited with ${code}: ${output.join('')}`)));
-  });
-  return {
-    url: `http://127.0.0.1:${port}`,
-    output,
-    stop: () =>
-      new Promise((resolve) => {
-        if (child.exitCode !== null) return resolve();
-        child.once('exit', () => resolve());
-        child.kill('SIGTERM');
-      }),
-  };
-}
 
 describe.runIf(available).each(['cookie', 'server'] as const)('two instances sharing the Redis Cluster (%s mode)', (mode) => {
   let provider: DevProvider;

@@ -1,13 +1,7 @@
-/**
- * Many instances: two demo app processes share one Redis (and again one PostgreSQL). A user
- * signs in through instance A; the provider's back-channel call reaches instance B; A's next
- * request with the old cookie is signed out — in both session modes.
- */
-import { type ChildProcess, spawn } from 'node:child_process';
-import { createServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type DevProvider, startDevProvider } from '../../examples/demo/dev-provider.js';
 import { Agent } from '../support/agent.js';
+import { freePort, type Instance, startInstance } from '../support/demo-instance.js';
 import { postgresUrl, probeRedis, redisUrl, requireService } from '../support/services.js';
 
 const SECRET = 'instances-secret-instances-secret-0123456789';
@@ -20,51 +14,6 @@ const postgresUp = await requireService('postgres', async () => {
   await client.connect();
   await client.end();
 });
-
-interface Instance {
-  url: string;
-  output: string[];
-  stop(): Promise<void>;
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
-
-/** Starts `examples/demo/main.ts` in its own Node process and waits for its "open" line. */
-async function startInstance(port: number, env: Record<string, string>): Promise<Instance> {
-  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', 'examples/demo/main.ts'], {
-    env: { ...process.env, ...env, PORT: String(port), APP_URL: `http://127.0.0.1:${port}`, CI: process.env.CI ?? '' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const output: string[] = [];
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`instance on ${port} did not start: ${output.join('')}`)), 20_000);
-    const onData = (chunk: Buffer) => {
-      output.push(chunk.toString());
-      if (output.join('').includes('listening on http')) {
-        clearTimeout(timer);
-        resolve();
-      }
-    };
-    child.stdout!.on('data', onData);
-    child.stderr!.on('data', (chunk: Buffer) => output.push(chunk.toString()));
-    child.once('exit', (code) => reject(new Error(`instance on ${port} exited with ${code}: ${output.join('')}`)));
-  });
-  return {
-    url: `http://127.0.0.1:${port}`,
-    output,
-    stop: () =>
-      new Promise((resolve) => {
-        child.once('exit', () => resolve());
-        child.kill('SIGTERM');
-      }),
-  };
-}
 
 const stores = [
   { name: 'redis', url: redisUrl, up: redisUp },
